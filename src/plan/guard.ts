@@ -1,0 +1,16 @@
+// Refuses a plan that would move more than half of the disks to trash, the
+// sign of a sites.yaml that lost most of its sites by mistake.
+
+import type { ActualState } from "../observe/types.js";
+import type { PlannedAction, Refusal } from "./types.js";
+
+export const checkPruneGuard = (actions: readonly PlannedAction[], actual: ActualState, force: boolean): Refusal | undefined => {
+  if (force) return undefined;
+  const trashed = actions.filter((action) => action.kind === "trash-disk").length;
+  const total = actual.disks.size;
+  if (trashed === 0 || trashed * 2 <= total) return undefined;
+  return {
+    reason: "PruneGuard",
+    message: `the plan would move ${trashed} of ${total} disks to trash; check sites.yaml, or run again with --force if that is intended`,
+  };
+};

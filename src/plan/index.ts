@@ -1,0 +1,41 @@
+// plan(): the ordered actions that make the actual state match the desired
+// state. Pure: no I/O, no clock (options.now), no randomness.
+
+import type { DesiredState } from "../config/types.js";
+import type { ActualState } from "../observe/types.js";
+import { checkPruneGuard } from "./guard.js";
+import { planDisk } from "./rules/disks.js";
+import { planImage } from "./rules/image.js";
+import { planPrune, planPurge } from "./rules/prune.js";
+import { planVm } from "./rules/vms.js";
+import type { Outdated, Plan, PlannedAction, PlanOptions } from "./types.js";
+
+export const plan = (desired: DesiredState, actual: ActualState, options: PlanOptions): Plan => {
+  const planned: PlannedAction[] = [];
+  const outdated: Outdated[] = [];
+
+  // The image comes first: every start waits for it.
+  planned.push(...planImage(desired, actual));
+
+  // Removed sites: stop their VMs, then trash their disks.
+  planned.push(...planPrune(desired, actual));
+
+  // Listed sites: disks before VMs, so a VM never starts without its disk.
+  for (const site of desired.sites) {
+    planned.push(...planDisk(site, actual));
+    const vm = planVm(site, actual, options);
+    planned.push(...vm.actions);
+    if (vm.outdated !== undefined) outdated.push(vm.outdated);
+  }
+
+  // Old trash last; it touches no VM.
+  planned.push(...planPurge(actual, options));
+
+  const refusal = checkPruneGuard(planned, actual, options.force ?? false);
+  if (refusal !== undefined) return { actions: [], outdated, refusal };
+  return { actions: planned.map((action, index) => ({ id: index + 1, ...action })), outdated };
+};
+
+export { reasons, type ReasonCode } from "./reasons.js";
+export { actionKinds, actionMark, type Action, type ActionKind } from "./actions.js";
+export type { Outdated, Plan, PlanOptions, Refusal } from "./types.js";

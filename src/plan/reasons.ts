@@ -1,0 +1,18 @@
+// Reason codes: why the plan holds an action. Tests assert on the code; people read the message.
+
+export const reasons = {
+  ImageNeverBuilt: "no image has been built yet",
+  ImageChanged: "the image source changed since the last build",
+  ImageMissing: "the last built image is gone from the nix store",
+  DiskMissing: "the site has no disk",
+  SizeIncreased: "the configured disk size grew",
+  PinnedNotRunning: "the site is pinned and its VM is not running",
+  OpenRequested: "a start of the site was requested",
+  SettingsChanged: "the site's settings changed since its VM started",
+  ImageOutdated: "the VM runs an older image",
+  StopRequested: "a stop of the site was requested",
+  SiteRemoved: "the site is no longer listed",
+  TrashExpired: "the trashed disk is older than the retention period",
+} as const;
+
+export type ReasonCode = keyof typeof reasons;

@@ -1,0 +1,44 @@
+// Inputs and output of plan().
+
+import type { Action, ActionKind } from "./actions.js";
+import type { ReasonCode } from "./reasons.js";
+
+export interface PlanOptions {
+  /** The clock, passed in so plan() stays pure. */
+  now: Date;
+  /** Allow pruning more than half of the disks at once. */
+  force?: boolean;
+  /** Restart running VMs whose image or settings changed; otherwise only report them. @default true */
+  restartOutdated?: boolean;
+  /** Sites to start even though they are not pinned (`ffvm open`). */
+  start?: readonly string[];
+  /** Sites to stop (`ffvm stop`). */
+  stop?: readonly string[];
+  /** Trashed disks older than this are purged, in milliseconds. @default 7 days */
+  trashRetentionMs?: number;
+}
+
+/** A running VM whose image or settings changed, left running. */
+export interface Outdated {
+  site: string;
+  reasons: ReasonCode[];
+  message: string;
+}
+
+/** Why a plan was refused as a whole. */
+export interface Refusal {
+  reason: "PruneGuard";
+  message: string;
+}
+
+export type PlannedAction = Omit<Action, "id">;
+
+export interface Plan {
+  actions: Action[];
+  outdated: Outdated[];
+  refusal?: Refusal;
+}
+
+export const defaultTrashRetentionMs = 7 * 24 * 60 * 60 * 1000;
+
+export type { Action, ActionKind };

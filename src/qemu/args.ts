@@ -1,0 +1,63 @@
+// QEMU arguments ffvm appends to the runner's own. The runner passes them to
+// QEMU last and unchanged, so a later -m, -smp or -name wins over the image's
+// default. No text from sites.yaml appears here except the validated site name
+// and numbers: everything else reaches the guest through the fw_cfg archive.
+
+import type { Site } from "../config/types.js";
+import { siteFwCfgName } from "../bundle/site-archive.js";
+import { qemuNameFor } from "../observe/processes.js";
+
+/** Files of one running VM, all inside its run directory. */
+export interface RunFiles {
+  dir: string;
+  archive: string;
+  qmpSocket: string;
+  pidFile: string;
+  serialLog: string;
+  qemuLog: string;
+  tmp: string;
+}
+
+// sockaddr_un.sun_path holds 108 bytes including the final NUL.
+export const maxSocketPathBytes = 107;
+
+/** Returns the run files of a VM given its run directory. */
+export const runFilesIn = (dir: string): RunFiles => ({
+  dir,
+  archive: `${dir}/site.tar`,
+  qmpSocket: `${dir}/qmp.sock`,
+  pidFile: `${dir}/qemu.pid`,
+  serialLog: `${dir}/serial.log`,
+  qemuLog: `${dir}/qemu.log`,
+  tmp: `${dir}/tmp`,
+});
+
+// QEMU's option parser splits on commas; a doubled comma stands for one.
+export const escapeOptionValue = (value: string): string => value.replaceAll(",", ",,");
+
+/** Builds the arguments ffvm passes after the runner for one site's VM. */
+export const buildQemuArgs = (site: Site, files: RunFiles): string[] => {
+  if (Buffer.byteLength(files.qmpSocket) > maxSocketPathBytes) {
+    throw new Error(
+      `QMP socket path ${files.qmpSocket} is longer than ${maxSocketPathBytes} bytes, the limit of a unix socket path; use a shorter --state-dir`,
+    );
+  }
+  const args = [
+    "-name", qemuNameFor(site.name),
+    "-m", String(site.memory),
+    "-smp", String(site.cpus),
+    "-fw_cfg", `name=${siteFwCfgName},file=${escapeOptionValue(files.archive)}`,
+    "-qmp", `unix:${escapeOptionValue(files.qmpSocket)},server=on,wait=off`,
+    "-pidfile", files.pidFile,
+    "-serial", `file:${files.serialLog}`,
+    // Deny QEMU the system calls a guest escape would use first: new
+    // privileges, spawning processes, changing resource limits.
+    "-sandbox", "on,obtain=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
+    "-netdev", "user,id=ffvm-net",
+    "-device", "virtio-net-pci,netdev=ffvm-net",
+  ];
+  if (site.audio) {
+    args.push("-audiodev", "pa,id=ffvm-audio", "-device", "intel-hda", "-device", "hda-duplex,audiodev=ffvm-audio");
+  }
+  return args;
+};

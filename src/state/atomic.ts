@@ -1,0 +1,38 @@
+// Atomic file writes: a crash or a full disk leaves either the old file or the
+// new one, never a partial file.
+
+import { open, rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+
+/** Writes `data` to `path` through a temporary file, fsync and rename; mode 0600 by default. */
+export const writeFileAtomic = async (path: string, data: string | Uint8Array, mode = 0o600): Promise<void> => {
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    const handle = await open(temporary, "w", mode);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+  await syncDirectory(dirname(path));
+};
+
+/** Writes a value as JSON atomically. */
+export const writeJsonAtomic = (path: string, value: unknown): Promise<void> =>
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+
+// Makes a rename durable: the new directory entry reaches the disk.
+export const syncDirectory = async (dir: string): Promise<void> => {
+  const handle = await open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+};

@@ -1,0 +1,117 @@
+// One applier at a time: an exclusive lock file in the state directory,
+// recovered when the process that held it is gone.
+
+import { link, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import { isSameProcess, readStartTime } from "../observe/processes.js";
+
+export interface LockHolder {
+  pid: number;
+  startTime: number;
+  command: string;
+  since: string;
+}
+
+/** Raised when the lock is held and the caller asked not to wait. */
+export class LockBusyError extends Error {
+  readonly holder: LockHolder;
+
+  constructor(file: string, holder: LockHolder) {
+    super(`state directory is locked by pid ${holder.pid} (${holder.command}) since ${holder.since}; wait for it to finish, or run without --no-wait to wait (lock file ${file})`);
+    this.name = "LockBusyError";
+    this.holder = holder;
+  }
+}
+
+export interface LockOptions {
+  /** Wait for the holder to finish instead of failing at once. */
+  wait: boolean;
+  command: string;
+  /** Called once when the lock is busy and the caller waits. */
+  onWait?: (holder: LockHolder) => void;
+  pollMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface Lock {
+  release: () => Promise<void>;
+}
+
+/** Takes the lock, recovering one left by a process that no longer exists. */
+export const acquireLock = async (file: string, options: LockOptions): Promise<Lock> => {
+  let reportedWait = false;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const lock = await tryCreate(file, options.command);
+    if (lock !== undefined) return lock;
+
+    const holder = await readHolder(file);
+    if (holder === undefined || !isSameProcess(holder.pid, holder.startTime)) {
+      // The holder died without releasing it (SIGKILL, power loss): take it over.
+      await removeStale(file, holder);
+      continue;
+    }
+    if (!options.wait) throw new LockBusyError(file, holder);
+    if (!reportedWait) {
+      options.onWait?.(holder);
+      reportedWait = true;
+    }
+    await sleep(options.pollMs ?? 200, undefined, { signal: options.signal });
+  }
+};
+
+const tryCreate = async (file: string, command: string): Promise<Lock | undefined> => {
+  const holder: LockHolder = {
+    pid: process.pid,
+    startTime: readStartTime(process.pid) ?? 0,
+    command,
+    since: new Date().toISOString(),
+  };
+  // The lock appears complete or not at all: written aside, then linked into
+  // place, which fails with EEXIST when another process holds it.
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, JSON.stringify(holder), { mode: 0o600 });
+  try {
+    await link(temporary, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return undefined;
+    throw error;
+  } finally {
+    await rm(temporary, { force: true });
+  }
+  return {
+    release: async () => {
+      const current = await readHolder(file);
+      if (current?.pid === process.pid) await rm(file, { force: true });
+    },
+  };
+};
+
+// Moves the stale lock aside before deleting it, so that two processes
+// recovering at once cannot delete a lock the other has just taken.
+const removeStale = async (file: string, stale: LockHolder | undefined): Promise<void> => {
+  const aside = `${file}.${process.pid}.stale`;
+  try {
+    await rename(file, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw error;
+  }
+  const moved = await readHolder(aside);
+  const isStale = moved === undefined ? stale === undefined : moved.pid === stale?.pid && moved.startTime === stale.startTime;
+  if (!isStale) {
+    // Another process took the lock between our read and the rename: put it back.
+    await link(aside, file).catch(() => undefined);
+  }
+  await rm(aside, { force: true });
+};
+
+const readHolder = async (file: string): Promise<LockHolder | undefined> => {
+  try {
+    const parsed = JSON.parse(await readFile(file, "utf8")) as Partial<LockHolder>;
+    if (typeof parsed.pid !== "number" || typeof parsed.startTime !== "number") return undefined;
+    return parsed as LockHolder;
+  } catch {
+    return undefined;
+  }
+};

@@ -1,0 +1,77 @@
+// Stops one VM: ACPI power button over QMP, then QMP quit, then signals.
+// Every signal goes to a pid only after checking it is still the recorded QEMU.
+
+import { rm } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import { isSameProcess } from "../observe/processes.js";
+import { runFilesIn } from "../qemu/args.js";
+import { QmpClient } from "../qemu/qmp.js";
+import type { StatePaths } from "../state/paths.js";
+import { removeVmRecord, type VmRecord } from "../state/records.js";
+
+export interface ShutdownOptions {
+  paths: StatePaths;
+  record: VmRecord;
+  /** How long the guest may take to power off after the power button, in milliseconds. @default 30000 */
+  powerdownTimeoutMs?: number;
+  onProgress?: (message: string) => void;
+}
+
+export type ShutdownMethod = "powerdown" | "quit" | "SIGTERM" | "SIGKILL" | "already-stopped";
+
+/** Stops the VM, removes its record and, for an ephemeral site, its disk. */
+export const shutdownVm = async (options: ShutdownOptions): Promise<ShutdownMethod> => {
+  const method = await stopProcess(options);
+  await cleanUp(options.paths, options.record);
+  return method;
+};
+
+const stopProcess = async (options: ShutdownOptions): Promise<ShutdownMethod> => {
+  const { record } = options;
+  const alive = (): boolean => record.pid > 0 && isSameProcess(record.pid, record.startTime);
+  if (!alive()) return "already-stopped";
+
+  const files = runFilesIn(options.paths.runDir(record.site));
+  const client = await QmpClient.connect(files.qmpSocket, 3000).catch(() => undefined);
+  if (client !== undefined) {
+    try {
+      await client.execute("system_powerdown");
+      options.onProgress?.("sent ACPI power button, waiting for the guest to power off");
+      if (await waitForExit(alive, options.powerdownTimeoutMs ?? 30_000)) return "powerdown";
+      options.onProgress?.("guest ignored the power button, sending QMP quit");
+      await client.execute("quit").catch(() => undefined);
+      if (await waitForExit(alive, 5000)) return "quit";
+    } catch {
+      // QMP broke down mid-way; fall through to signals.
+    } finally {
+      client.close();
+    }
+  }
+
+  if (!alive()) return "quit";
+  process.kill(record.pid, "SIGTERM");
+  if (await waitForExit(alive, 5000)) return "SIGTERM";
+  if (alive()) process.kill(record.pid, "SIGKILL");
+  await waitForExit(alive, 5000);
+  return "SIGKILL";
+};
+
+const waitForExit = async (alive: () => boolean, timeoutMs: number): Promise<boolean> => {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!alive()) return true;
+    await sleep(100);
+  }
+  return !alive();
+};
+
+const cleanUp = async (paths: StatePaths, record: VmRecord): Promise<void> => {
+  const files = runFilesIn(paths.runDir(record.site));
+  await rm(files.qmpSocket, { force: true });
+  await rm(files.pidFile, { force: true });
+  await rm(files.archive, { force: true });
+  await rm(files.tmp, { recursive: true, force: true });
+  // A disposable disk is thrown away with its VM.
+  if (record.ephemeral && record.disk.startsWith(`${files.dir}/`)) await rm(record.disk, { force: true });
+  await removeVmRecord(paths, record.site);
+};
