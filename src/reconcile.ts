@@ -43,6 +43,7 @@ export const chooseStateDir = (override: string | undefined, desired: DesiredSta
 
 export const reconcile = async (options: ReconcileOptions): Promise<ReconcileReport> => {
   const emit = options.emit ?? ignoreEvents;
+  options = { ...options, allowRoot: options.allowRoot ?? process.env.FFVM_ALLOW_ROOT === "1" };
   const now = options.now ?? (() => new Date());
   const { desired, warnings } = await readDesiredState(options.configFile);
   for (const warning of warnings) emit({ kind: "warning", message: formatProblem(warning) });

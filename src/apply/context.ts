@@ -12,6 +12,8 @@ export interface ApplyOptions {
   powerdownTimeoutMs?: number;
   /** How long QEMU may take to open its QMP socket, in milliseconds. @default 30000 */
   readyTimeoutMs?: number;
+  /** Allow starting QEMU as root. @default false */
+  allowRoot?: boolean;
   signal?: AbortSignal;
 }
 

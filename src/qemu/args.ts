@@ -15,6 +15,9 @@ export interface RunFiles {
   pidFile: string;
   serialLog: string;
   qemuLog: string;
+  passtSocket: string;
+  passtPidFile: string;
+  passtLog: string;
   tmp: string;
 }
 
@@ -29,6 +32,9 @@ export const runFilesIn = (dir: string): RunFiles => ({
   pidFile: `${dir}/qemu.pid`,
   serialLog: `${dir}/serial.log`,
   qemuLog: `${dir}/qemu.log`,
+  passtSocket: `${dir}/passt.sock`,
+  passtPidFile: `${dir}/passt.pid`,
+  passtLog: `${dir}/passt.log`,
   tmp: `${dir}/tmp`,
 });
 
@@ -37,10 +43,10 @@ export const escapeOptionValue = (value: string): string => value.replaceAll(","
 
 /** Builds the arguments ffvm passes after the runner for one site's VM. */
 export const buildQemuArgs = (site: Site, files: RunFiles): string[] => {
-  if (Buffer.byteLength(files.qmpSocket) > maxSocketPathBytes) {
-    throw new Error(
-      `QMP socket path ${files.qmpSocket} is longer than ${maxSocketPathBytes} bytes, the limit of a unix socket path; use a shorter --state-dir`,
-    );
+  for (const socket of [files.qmpSocket, files.passtSocket]) {
+    if (Buffer.byteLength(socket) > maxSocketPathBytes) {
+      throw new Error(`socket path ${socket} is longer than ${maxSocketPathBytes} bytes, the limit of a unix socket path; use a shorter --state-dir`);
+    }
   }
   const args = [
     "-name", qemuNameFor(site.name),
@@ -52,8 +58,8 @@ export const buildQemuArgs = (site: Site, files: RunFiles): string[] => {
     "-serial", `file:${files.serialLog}`,
     // Deny QEMU the system calls a guest escape would use first: new
     // privileges, spawning processes, changing resource limits.
-    "-sandbox", "on,obtain=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
-    "-netdev", "user,id=ffvm-net",
+    "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
+    "-netdev", `stream,id=ffvm-net,server=off,addr.type=unix,addr.path=${escapeOptionValue(files.passtSocket)}`,
     "-device", "virtio-net-pci,netdev=ffvm-net",
   ];
   if (site.audio) {

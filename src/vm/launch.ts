@@ -10,10 +10,11 @@ import { buildSiteArchive } from "../bundle/site-archive.js";
 import { readStartTime, isSameProcess } from "../observe/processes.js";
 import { buildQemuArgs, runFilesIn, type RunFiles } from "../qemu/args.js";
 import { createDisk } from "../qemu/img.js";
+import { startPasst, stopPasst } from "../qemu/passt.js";
 import { QmpClient } from "../qemu/qmp.js";
 import type { StatePaths } from "../state/paths.js";
 import { recordFormatVersion, writeVmRecord, type VmRecord } from "../state/records.js";
-import { escapeControl } from "../util/command-error.js";
+import { tailLog } from "../util/log-tail.js";
 
 export interface LaunchOptions {
   paths: StatePaths;
@@ -22,12 +23,17 @@ export interface LaunchOptions {
   imageId: string;
   /** How long QEMU may take to open its QMP socket, in milliseconds. @default 30000 */
   readyTimeoutMs?: number;
+  /** Allow starting QEMU as root; a guest escape would then own the host. @default false */
+  allowRoot?: boolean;
   onProgress?: (message: string) => void;
 }
 
 /** Starts the VM and returns its record once QEMU answers on QMP. */
 export const launchVm = async (options: LaunchOptions): Promise<VmRecord> => {
   const { paths, site } = options;
+  if (process.geteuid?.() === 0 && options.allowRoot !== true) {
+    throw new Error("refusing to run QEMU as root, because a guest escape would own the host; run ffvm as your own user, or set FFVM_ALLOW_ROOT=1 to accept the risk");
+  }
   const files = runFilesIn(paths.runDir(site.name));
   await prepareRunDir(files);
   const disk = site.ephemeral ? `${files.dir}/ephemeral.qcow2` : paths.disk(site.name);
@@ -52,9 +58,16 @@ export const launchVm = async (options: LaunchOptions): Promise<VmRecord> => {
   };
   await writeVmRecord(paths, record);
 
-  const pid = await spawnRunner(options.runner, args, disk, files);
-  options.onProgress?.(`QEMU pid ${pid} started, waiting for QMP`);
-  await waitForQmp(files, pid, options.readyTimeoutMs ?? 30_000);
+  await startPasst(files);
+  let pid: number;
+  try {
+    pid = await spawnRunner(options.runner, args, disk, files);
+    options.onProgress?.(`QEMU pid ${pid} started, waiting for QMP`);
+    await waitForQmp(files, pid, options.readyTimeoutMs ?? 30_000);
+  } catch (error) {
+    stopPasst(files);
+    throw error;
+  }
 
   const qemuPid = readPidFile(files.pidFile) ?? pid;
   const started: VmRecord = { ...record, pid: qemuPid, startTime: readStartTime(qemuPid) ?? 0 };
@@ -78,7 +91,7 @@ const spawnRunner = async (runner: string, args: string[], disk: string, files: 
     const child = spawn(runner, args, {
       detached: true,
       stdio: ["ignore", log.fd, log.fd],
-      env: { ...process.env, NIX_DISK_IMAGE: disk, TMPDIR: files.tmp, USE_TMPDIR: "1" },
+      env: { ...runnerEnvironment(process.env), NIX_DISK_IMAGE: disk, TMPDIR: files.tmp, USE_TMPDIR: "1" },
     });
     const pid = await new Promise<number>((resolve, reject) => {
       child.once("error", (error) => reject(new Error(`runner ${runner} could not start: ${error.message}`)));
@@ -90,6 +103,14 @@ const spawnRunner = async (runner: string, args: string[], disk: string, files: 
     await log.close();
   }
 };
+
+// The NixOS runner reads these and splices them unquoted into QEMU's
+// arguments or the kernel command line, so ffvm's own environment must not
+// pass them on.
+const runnerVariables = /^(QEMU_OPTS|QEMU_KERNEL_PARAMS|QEMU_NET_OPTS|NIXPKGS_QEMU_KERNEL_.*)$/;
+
+export const runnerEnvironment = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv =>
+  Object.fromEntries(Object.entries(env).filter(([name]) => !runnerVariables.test(name)));
 
 // Waits until QMP answers. A QEMU that exits first fails the start with the
 // last lines of its log.
@@ -111,19 +132,6 @@ const waitForQmp = async (files: RunFiles, pid: number, timeoutMs: number): Prom
     await sleep(100);
   }
   throw new Error(`QEMU did not open its QMP socket within ${timeoutMs} ms\n${tailLog(files.qemuLog)}`);
-};
-
-/** Returns the last lines of a log, escaped and indented, for error messages. */
-export const tailLog = (file: string, lines = 20): string => {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    return `  (no log at ${file})`;
-  }
-  const tail = text.split("\n").filter((line) => line.trim() !== "").slice(-lines);
-  if (tail.length === 0) return `  (${file} is empty)`;
-  return [`  last lines of ${file}:`, ...tail.map((line) => `    ${escapeControl(line)}`)].join("\n");
 };
 
 const readPidFile = (file: string): number | undefined => {

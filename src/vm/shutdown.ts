@@ -69,6 +69,8 @@ const cleanUp = async (paths: StatePaths, record: VmRecord): Promise<void> => {
   const files = runFilesIn(paths.runDir(record.site));
   await rm(files.qmpSocket, { force: true });
   await rm(files.pidFile, { force: true });
+  await rm(files.passtSocket, { force: true });
+  await rm(files.passtPidFile, { force: true });
   await rm(files.archive, { force: true });
   await rm(files.tmp, { recursive: true, force: true });
   // A disposable disk is thrown away with its VM.

@@ -14,7 +14,8 @@ export interface CliResult {
 export const runFfvm = async (args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> => {
   const result = await execa("node", [ffvmBin, ...args], {
     cwd: options.cwd,
-    env: { NO_COLOR: "1", ...options.env },
+    // Tests run as root on CI machines, so they accept QEMU as root.
+    env: { NO_COLOR: "1", FFVM_ALLOW_ROOT: "1", ...options.env },
     reject: false,
     timeout: options.timeoutMs ?? 180_000,
     stdin: "ignore",

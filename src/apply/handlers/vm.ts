@@ -18,6 +18,7 @@ export const handleStartVm = async (action: Action, context: ApplyContext): Prom
     runner: image.runner,
     imageId: image.id,
     readyTimeoutMs: context.options.readyTimeoutMs,
+    allowRoot: context.options.allowRoot,
     onProgress: (message) => context.progress(action, message),
   });
   context.progress(action, `running as pid ${record.pid}`);
