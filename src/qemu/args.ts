@@ -17,6 +17,8 @@ export interface RunFiles {
   qemuLog: string;
   passtSocket: string;
   passtPidFile: string;
+  /** Host end of the virtio-serial port org.ffvm.open; each line written is a URL the guest opens. */
+  openSocket: string;
   passtLog: string;
   tmp: string;
 }
@@ -34,6 +36,7 @@ export const runFilesIn = (dir: string): RunFiles => ({
   qemuLog: `${dir}/qemu.log`,
   passtSocket: `${dir}/passt.sock`,
   passtPidFile: `${dir}/passt.pid`,
+  openSocket: `${dir}/open.sock`,
   passtLog: `${dir}/passt.log`,
   tmp: `${dir}/tmp`,
 });
@@ -43,7 +46,7 @@ export const escapeOptionValue = (value: string): string => value.replaceAll(","
 
 /** Builds the arguments ffvm passes after the runner for one site's VM. */
 export const buildQemuArgs = (site: Site, files: RunFiles): string[] => {
-  for (const socket of [files.qmpSocket, files.passtSocket]) {
+  for (const socket of [files.qmpSocket, files.passtSocket, files.openSocket]) {
     if (Buffer.byteLength(socket) > maxSocketPathBytes) {
       throw new Error(`socket path ${socket} is longer than ${maxSocketPathBytes} bytes, the limit of a unix socket path; use a shorter --state-dir`);
     }
@@ -61,6 +64,11 @@ export const buildQemuArgs = (site: Site, files: RunFiles): string[] => {
     "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
     "-netdev", `stream,id=ffvm-net,server=off,addr.type=unix,addr.path=${escapeOptionValue(files.passtSocket)}`,
     "-device", "virtio-net-pci,netdev=ffvm-net",
+    // A channel for opening links in the running VM; the guest reads URLs from
+    // /dev/virtio-ports/org.ffvm.open.
+    "-chardev", `socket,id=ffvm-open,path=${escapeOptionValue(files.openSocket)},server=on,wait=off`,
+    "-device", "virtio-serial-pci,id=ffvm-serial",
+    "-device", "virtserialport,bus=ffvm-serial.0,chardev=ffvm-open,name=org.ffvm.open",
   ];
   if (site.audio) {
     args.push("-audiodev", "pa,id=ffvm-audio", "-device", "intel-hda", "-device", "hda-duplex,audiodev=ffvm-audio");

@@ -78,7 +78,7 @@ export const launchVm = async (options: LaunchOptions): Promise<VmRecord> => {
 // Clears what an earlier run of this VM left, keeping its last serial log.
 const prepareRunDir = async (files: RunFiles): Promise<void> => {
   await mkdir(files.dir, { recursive: true, mode: 0o700 });
-  for (const file of [files.qmpSocket, files.pidFile, files.archive, `${files.dir}/ephemeral.qcow2`]) await rm(file, { force: true });
+  for (const file of [files.qmpSocket, files.pidFile, files.archive, files.openSocket, `${files.dir}/ephemeral.qcow2`]) await rm(file, { force: true });
   await rm(files.tmp, { recursive: true, force: true });
   await mkdir(files.tmp, { mode: 0o700 });
   await rename(files.serialLog, `${files.serialLog}.1`).catch(() => undefined);

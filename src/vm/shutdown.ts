@@ -71,6 +71,7 @@ const cleanUp = async (paths: StatePaths, record: VmRecord): Promise<void> => {
   await rm(files.pidFile, { force: true });
   await rm(files.passtSocket, { force: true });
   await rm(files.passtPidFile, { force: true });
+  await rm(files.openSocket, { force: true });
   await rm(files.archive, { force: true });
   await rm(files.tmp, { recursive: true, force: true });
   // A disposable disk is thrown away with its VM.
