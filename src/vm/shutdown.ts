@@ -35,9 +35,8 @@ const stopProcess = async (options: ShutdownOptions): Promise<ShutdownMethod> =>
   const client = await QmpClient.connect(files.qmpSocket, 3000).catch(() => undefined);
   if (client !== undefined) {
     try {
-      await client.execute("system_powerdown");
       options.onProgress?.("sent ACPI power button, waiting for the guest to power off");
-      if (await waitForExit(alive, options.powerdownTimeoutMs ?? 30_000)) return "powerdown";
+      if (await pressPowerButton(client, alive, options.powerdownTimeoutMs ?? 30_000)) return "powerdown";
       options.onProgress?.("guest ignored the power button, sending QMP quit");
       await client.execute("quit").catch(() => undefined);
       if (await waitForExit(alive, 5000)) return "quit";
@@ -54,6 +53,17 @@ const stopProcess = async (options: ShutdownOptions): Promise<ShutdownMethod> =>
   if (alive()) process.kill(record.pid, "SIGKILL");
   await waitForExit(alive, 5000);
   return "SIGKILL";
+};
+
+// A guest still booting has no ACPI handler yet and drops the event, so the
+// button is pressed again every few seconds until the timeout.
+const pressPowerButton = async (client: QmpClient, alive: () => boolean, timeoutMs: number): Promise<boolean> => {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    await client.execute("system_powerdown");
+    if (await waitForExit(alive, Math.min(3000, deadline - Date.now()))) return true;
+  }
+  return !alive();
 };
 
 const waitForExit = async (alive: () => boolean, timeoutMs: number): Promise<boolean> => {
