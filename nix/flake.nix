@@ -5,6 +5,8 @@
 #   packages.<system>.ffvm     ffvm, from the repository root (also default)
 #   apps.<system>.ffvm         `nix run` for ffvm (also default)
 #   nixosModules.guest         the guest module, for a flake of your own
+#   nixosModules.service       ffvm watch as a systemd user service (NixOS)
+#   homeManagerModules.ffvm    the same for home-manager
 #   nixosConfigurations.ffvm   the guest on x86_64-linux
 #
 # This flake lives in nix/ and ffvm's sources in ../. A git flake (a git
@@ -42,6 +44,20 @@
     in
     {
       nixosModules.guest = ./modules/guest.nix;
+
+      # ffvm watch as a systemd user service; docs/service.md lists the options.
+      nixosModules.service =
+        { lib, pkgs, ... }:
+        {
+          imports = [ ./modules/service.nix ];
+          services.ffvm.package = lib.mkDefault self.packages.${pkgs.stdenv.hostPlatform.system}.ffvm;
+        };
+      homeManagerModules.ffvm =
+        { lib, pkgs, ... }:
+        {
+          imports = [ ./modules/home-manager.nix ];
+          services.ffvm.package = lib.mkDefault self.packages.${pkgs.stdenv.hostPlatform.system}.ffvm;
+        };
 
       nixosConfigurations.ffvm = guests.x86_64-linux;
 

@@ -10,6 +10,7 @@
   importNpmLock,
   nodejs,
   qemu_kvm,
+  passt,
 }:
 
 let
@@ -82,13 +83,14 @@ buildNpmPackage {
   # second time after the build phase.
   npmPackFlags = [ "--ignore-scripts" ];
 
-  # ffvm runs qemu-img to create and grow the site disks. nix comes from the
-  # system, because it has to talk to the system's Nix daemon.
+  # ffvm runs qemu-img to create and grow the site disks and passt for each
+  # VM's network. nix comes from the system, because it has to talk to the
+  # system's Nix daemon.
   makeWrapperArgs = [
     "--suffix"
     "PATH"
     ":"
-    (lib.makeBinPath [ qemu_kvm ])
+    (lib.makeBinPath [ qemu_kvm passt ])
   ];
 
   meta = {
