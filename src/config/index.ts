@@ -1,8 +1,8 @@
 // Reads sites.yaml into the desired state: load, validate, resolve.
 
-import { ConfigError, type ConfigProblem } from "./errors.js";
+import { ConfigError, sortProblems, type ConfigProblem } from "./errors.js";
 import { loadConfig } from "./load.js";
-import { resolveConfig } from "./resolve.js";
+import { checkReferences, resolveConfig } from "./resolve.js";
 import type { DesiredState } from "./types.js";
 import { validateConfig } from "./validate.js";
 
@@ -16,11 +16,28 @@ export interface ReadConfigResult {
 export const readDesiredState = async (file: string): Promise<ReadConfigResult> => {
   const config = await loadConfig(file);
   const schemaProblems = validateConfig(config);
-  if (schemaProblems.length > 0) throw new ConfigError(schemaProblems);
+  if (config.problems.length > 0 || schemaProblems.length > 0) {
+    throw new ConfigError(combineProblems([config.problems, schemaProblems, checkReferences(config)]));
+  }
   const { desired, problems } = resolveConfig(config);
-  const errors = problems.filter((problem) => problem.severity === "error");
-  if (desired === undefined || errors.length > 0) throw new ConfigError(problems);
-  return { desired, warnings: problems };
+  const sorted = sortProblems(problems);
+  if (desired === undefined || sorted.some((problem) => problem.severity === "error")) throw new ConfigError(sorted);
+  return { desired, warnings: sorted };
+};
+
+// Merges the problems of the loading, schema and reference checks, in that
+// order, and sorts them by place. A later check's problem is dropped when an
+// earlier check already reported the same key on the same line: a URL with a
+// tab in it is reported once, not also as a URL the schema rejects.
+const combineProblems = (stages: ConfigProblem[][]): ConfigProblem[] => {
+  const reported = new Set<string>();
+  const kept: ConfigProblem[] = [];
+  for (const stage of stages) {
+    const fresh = stage.filter((problem) => problem.key === "" || !reported.has(`${problem.key}\u0000${problem.line}`));
+    for (const problem of fresh) reported.add(`${problem.key}\u0000${problem.line}`);
+    kept.push(...fresh);
+  }
+  return sortProblems(kept);
 };
 
 export { ConfigError, formatProblem, type ConfigProblem } from "./errors.js";

@@ -1,14 +1,19 @@
 // Reads sites.yaml into a YAML document that keeps source positions.
 
 import { readFile } from "node:fs/promises";
-import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from "yaml";
+import { Composer, LineCounter, type Document } from "yaml";
 import { ConfigError, type ConfigProblem } from "./errors.js";
+import { convertDocument, placeId, type PlaceIndex } from "./yaml-data.js";
+import { describeSyntaxErrors, inspectTokens, maxNestingDepth, maxTokens, parseTokens, scanTokens } from "./yaml-syntax.js";
 
-/** sites.yaml files larger than this are rejected before parsing, to bound time and memory. */
-export const maxConfigBytes = 1024 * 1024;
-
-// YAML aliases expand into copies; more than this many is taken for an alias bomb.
-const maxAliasCount = 100;
+/**
+ * sites.yaml files larger than this are rejected before parsing, to bound
+ * time and memory. A file of a thousand sites with a few settings each is
+ * about 100 KiB. The yaml parser's time grows with the number of nodes, and a
+ * file this size made only of tiny nodes ([],[],...) takes it about half a
+ * second (measured by test/config/corpus.test.ts).
+ */
+export const maxConfigBytes = 128 * 1024;
 
 export interface LoadedConfig {
   file: string;
@@ -16,6 +21,13 @@ export interface LoadedConfig {
   lineCounter: LineCounter;
   /** The document as plain data. */
   data: unknown;
+  /** Positions of the keys and values of the data in the text. */
+  places: PlaceIndex;
+  /**
+   * Problems found while loading that leave the data usable, such as a
+   * duplicate key or a YAML tag, so that the schema checks still run.
+   */
+  problems: ConfigProblem[];
 }
 
 export type Path = readonly (string | number)[];
@@ -27,40 +39,70 @@ export const loadConfig = async (file: string): Promise<LoadedConfig> => {
   return parseConfigText(file, text);
 };
 
-/** Parses sites.yaml text; the file name only labels messages. */
+/**
+ * Parses sites.yaml text; the file name only labels messages. Time and memory
+ * are bounded. The text is at most maxConfigBytes, and the token count and
+ * the nesting are checked before the parser and the recursive composer run.
+ * Duplicate keys are found with one hash map per mapping, and aliases are
+ * never expanded.
+ */
 export const parseConfigText = (file: string, text: string): LoadedConfig => {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
-  const syntaxProblems = [...doc.errors].map((error): ConfigProblem => {
-    const position = lineCounter.linePos(error.pos[0]);
-    return {
+  const scan = scanTokens(text);
+  if (scan.tooManyTokens) {
+    throwProblem({
       file,
-      line: position.line,
-      col: position.col,
+      line: 0,
+      col: 0,
       key: "",
-      message: describeYamlError(error.code, error.message, text.slice(error.pos[0], error.pos[1])),
+      message: `the file contains more than ${maxTokens} YAML tokens (names, values, punctuation and line breaks)`,
+      fix: "check that --config names sites.yaml, because one with 1000 sites contains about 30000",
       severity: "error",
-    };
-  });
+    });
+  }
+  if (scan.deepBracket !== undefined) {
+    throwProblem({
+      file,
+      ...positionOf(text, scan.deepBracket),
+      key: "",
+      message: `brackets nest more than ${maxNestingDepth} levels deep here`,
+      fix: "check the [ ] and { } brackets, because sites.yaml nests only four levels deep (the top, sites, a site and its add-ons)",
+      severity: "error",
+    });
+  }
+
+  const tokens = parseTokens(text, lineCounter);
+  const facts = inspectTokens(file, tokens, lineCounter);
+  if (facts.tooDeep) throw new ConfigError(facts.problems);
+
+  // uniqueKeys is off because the yaml package compares each key with every
+  // earlier key of its mapping; convertDocument finds duplicates with a Map.
+  const composer = new Composer({ uniqueKeys: false, strict: true, prettyErrors: false });
+  const doc = [...composer.compose(tokens, true, text.length)][0]!;
+  const syntaxProblems = describeSyntaxErrors(file, text, doc.errors, lineCounter, facts);
   if (syntaxProblems.length > 0) throw new ConfigError(syntaxProblems);
 
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount });
-  } catch (error) {
-    throw new ConfigError([
-      {
-        file,
-        line: 0,
-        col: 0,
-        key: "",
-        message: `cannot expand YAML aliases: ${(error as Error).message}`,
-        fix: `write the values out instead of using more than ${maxAliasCount} alias expansions`,
-        severity: "error",
-      },
-    ]);
+  if (doc.contents === null) {
+    throwProblem({
+      file,
+      line: 0,
+      col: 0,
+      key: "",
+      message: text.trim() === "" ? "the file is empty" : "the file contains only comments",
+      fix: "list the sites to run, for example sites: { bank: { url: https://bank.example } }; an empty file is an error because it would stop every VM",
+      severity: "error",
+    });
   }
-  return { file, doc, lineCounter, data: data ?? {} };
+
+  const converted = convertDocument(file, doc, lineCounter, facts.tags);
+  if (converted.aliasLimitPassed) throw new ConfigError(converted.problems);
+  return { file, doc, lineCounter, data: converted.data, places: converted.places, problems: converted.problems };
+};
+
+const positionOf = (text: string, offset: number): { line: number; col: number } => {
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  return { line, col: offset - before.lastIndexOf("\n") };
 };
 
 const readConfigBytes = async (file: string): Promise<Buffer> => {
@@ -86,8 +128,8 @@ const readConfigBytes = async (file: string): Promise<Buffer> => {
         line: 0,
         col: 0,
         key: "",
-        message: `file is ${bytes.length} bytes, more than the limit of ${maxConfigBytes}`,
-        fix: "split styles and add-ons into their own files and refer to them by path",
+        message: `the file is ${bytes.length} bytes, more than the limit of ${maxConfigBytes}`,
+        fix: "check that --config names sites.yaml, which lists sites, settings and paths in a few kilobytes",
         severity: "error",
       },
     ]);
@@ -95,86 +137,81 @@ const readConfigBytes = async (file: string): Promise<Buffer> => {
   return bytes;
 };
 
-// Decodes UTF-8 strictly and names the place of the first invalid byte.
+// Decodes UTF-8 strictly and names the place of the first invalid byte. A
+// UTF-8 byte-order mark is accepted and dropped.
 const decodeUtf8 = (file: string, bytes: Buffer): string => {
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    const offset = findInvalidUtf8(bytes);
-    const before = bytes.subarray(0, offset).toString("utf8");
-    const lines = before.split("\n");
-    return throwProblem({
-      file,
-      line: lines.length,
-      col: (lines.at(-1)?.length ?? 0) + 1,
-      key: "",
-      message: `invalid UTF-8 byte 0x${(bytes[offset] ?? 0).toString(16).padStart(2, "0")} at byte offset ${offset}`,
-      fix: "save the file as UTF-8",
-      severity: "error",
-    });
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throwProblem({ file, line: 0, col: 0, key: "", message: "the file is UTF-16: it starts with a UTF-16 byte-order mark", fix: "save it as UTF-8", severity: "error" });
   }
+  const offset = findInvalidUtf8(bytes);
+  if (offset === undefined) return new TextDecoder("utf-8", { ignoreBOM: false }).decode(bytes);
+  const lines = bytes.subarray(0, offset).toString("utf8").split("\n");
+  return throwProblem({
+    file,
+    line: lines.length,
+    col: (lines.at(-1)?.length ?? 0) + 1,
+    key: "",
+    message: `invalid UTF-8 byte 0x${bytes[offset]!.toString(16).padStart(2, "0")} at byte offset ${offset}`,
+    fix: "save the file as UTF-8",
+    severity: "error",
+  });
 };
 
-const findInvalidUtf8 = (bytes: Buffer): number => {
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  let low = 0;
-  let high = bytes.length;
-  // Binary search for the shortest invalid prefix; a cut inside a valid
-  // multi-byte character also fails, so the answer is within 3 bytes.
-  while (low < high) {
-    const middle = Math.floor((low + high) / 2);
-    try {
-      decoder.decode(bytes.subarray(0, middle + 1));
-      low = middle + 1;
-    } catch {
-      high = middle;
+// Returns the offset of the first byte that starts an ill-formed UTF-8
+// sequence (Unicode 15, table 3-7), or undefined when all are well formed.
+const findInvalidUtf8 = (bytes: Buffer): number | undefined => {
+  let index = 0;
+  while (index < bytes.length) {
+    const lead = bytes[index]!;
+    if (lead < 0x80) {
+      index++;
+      continue;
     }
-  }
-  for (let start = Math.max(0, low - 3); start <= low; start++) {
-    try {
-      decoder.decode(bytes.subarray(0, start));
-    } catch {
-      return Math.max(0, start - 1);
+    let length: number;
+    let low = 0x80;
+    let high = 0xbf;
+    if (lead >= 0xc2 && lead <= 0xdf) length = 2;
+    else if (lead >= 0xe0 && lead <= 0xef) {
+      length = 3;
+      if (lead === 0xe0) low = 0xa0;
+      if (lead === 0xed) high = 0x9f;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+      length = 4;
+      if (lead === 0xf0) low = 0x90;
+      if (lead === 0xf4) high = 0x8f;
+    } else {
+      return index;
     }
+    for (let next = 1; next < length; next++) {
+      const byte = bytes[index + next];
+      const min = next === 1 ? low : 0x80;
+      const max = next === 1 ? high : 0xbf;
+      if (byte === undefined || byte < min || byte > max) return index;
+    }
+    index += length;
   }
-  return low;
+  return undefined;
 };
 
 const throwProblem = (problem: ConfigProblem): never => {
   throw new ConfigError([problem]);
 };
 
-const describeYamlError = (code: string, message: string, source: string): string => {
-  const firstLine = message.split("\n")[0] ?? message;
-  if (code === "DUPLICATE_KEY") return `duplicate key ${JSON.stringify(source.split(":")[0]?.trim() ?? source)}; each key, and so each site name, may appear once`;
-  if (code === "TAB_AS_INDENT") return "tab used for indentation; YAML indents with spaces only";
-  return firstLine;
-};
-
-/** Finds the source position of a value (or of its key) in the document. */
+/**
+ * Finds the source position of a value, or of its key, in the file. A path
+ * that goes into an alias, or past the end of what the file sets, yields the
+ * place of the deepest part that exists.
+ */
 export const locate = (
-  config: Pick<LoadedConfig, "doc" | "lineCounter">,
+  config: Pick<LoadedConfig, "places" | "lineCounter">,
   path: Path,
   at: "value" | "key" = "value",
 ): { line: number; col: number } => {
-  let node: unknown = config.doc.contents;
-  let keyNode: unknown;
-  let lastFound: unknown = node;
-  for (const segment of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment));
-      if (pair === undefined) break;
-      keyNode = pair.key;
-      node = pair.value;
-    } else if (node !== null && typeof node === "object" && "items" in node && Array.isArray(node.items)) {
-      keyNode = undefined;
-      node = node.items[Number(segment)];
-    } else {
-      break;
-    }
-    lastFound = at === "key" && keyNode !== undefined ? keyNode : node ?? keyNode;
+  for (let length = path.length; length >= 0; length--) {
+    const place = config.places.get(placeId(path.slice(0, length)));
+    if (place === undefined) continue;
+    const offset = at === "key" || length < path.length ? (place.key ?? place.value) : (place.value ?? place.key);
+    if (offset !== undefined) return config.lineCounter.linePos(offset);
   }
-  const range = (lastFound as { range?: [number, number, number] } | undefined)?.range;
-  if (range === undefined) return { line: 1, col: 1 };
-  return config.lineCounter.linePos(range[0]);
+  return { line: 1, col: 1 };
 };

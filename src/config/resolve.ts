@@ -1,13 +1,18 @@
 // Turns validated sites.yaml data into the desired state: defaults merged,
 // sizes parsed, paths resolved, and the rules between fields checked.
+// checkReferences also runs on data that failed the schema, so that one run
+// reports every problem of the file.
 
 import { createHash } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
-import { showValue, type ConfigProblem } from "./errors.js";
+import { validateDetailed as validateCron } from "node-cron";
+import { formatKeyPath, showValue, type ConfigProblem } from "./errors.js";
 import { locate, type LoadedConfig } from "./load.js";
 import { resolveConfigPath } from "./paths.js";
-import { parseSize } from "./size.js";
+import { describeSizeProblem, parseSize } from "./size.js";
+import { describeUrlProblem, suggestUrlFix } from "./url.js";
 import type { Addon, DesiredState, ImageSource, Site, Vpn } from "./types.js";
+import { checkSharedPatterns, checkSiteLinks, hostsOf, matchPatternsOf, toSiteSettings } from "./links.js";
 
 /** Built-in settings, used where neither the site nor `defaults:` sets a value. */
 export const builtinDefaults = { memory: 2048, cpus: 2, disk: "4G", pinned: false, ephemeral: false, audio: false };
@@ -26,6 +31,7 @@ interface RawSettings {
   color?: string;
   audio?: boolean;
   vpn?: string;
+  reset?: string;
 }
 
 interface RawConfig {
@@ -43,34 +49,61 @@ export interface ResolveResult {
 
 /** Resolves schema-valid data; returns problems instead of a state when fields disagree. */
 export const resolveConfig = (config: LoadedConfig): ResolveResult => {
-  const raw = config.data as RawConfig;
-  const problems: ConfigProblem[] = [];
-  const report = (path: (string | number)[], message: string, fix: string, severity: "error" | "warning" = "error"): void => {
-    problems.push({ file: config.file, ...locate(config, path), key: path.join("."), message, fix, severity });
-  };
+  const problems = checkReferences(config);
+  if (problems.some((problem) => problem.severity === "error")) return { problems };
 
-  const vpns = resolveVpns(config, raw, report);
+  const raw = config.data as RawConfig;
+  const vpns = new Map(Object.entries(raw.vpns ?? {}).map(([name, entry]): [string, Vpn] => [name, { name, wireguard: resolveConfigPath(config.file, entry.wireguard) }]));
   const defaults = { ...builtinDefaults, ...raw.defaults };
   const sites = Object.entries(raw.sites)
-    .map(([name, site]) => resolveSite(config, name, { ...defaults, ...site, url: site.url }, vpns, report))
+    .map(([name, site]) => buildSite(config.file, name, { ...defaults, ...site, url: site.url }, vpns))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
-  const image = resolveImage(config.file, raw.image);
-
-  if (problems.some((problem) => problem.severity === "error")) return { problems };
-  const desired: DesiredState = { configFile: config.file, sites, image };
+  const desired: DesiredState = { configFile: config.file, sites, image: resolveImage(config.file, raw.image) };
   if (raw.stateDir !== undefined) desired.stateDir = resolveConfigPath(config.file, raw.stateDir);
+  desired.siteDefaults = toSiteSettings(buildSite(config.file, "defaults", { ...defaults, url: "https://defaults.invalid/" }, vpns));
   return { desired, problems };
+};
+
+/**
+ * Checks what the schema cannot: URLs, disk size bounds, add-ons, and that
+ * the files and VPNs named exist. Values of the wrong type are skipped, so it
+ * runs on any data. A setting under defaults: is checked once, at its own
+ * place, and not again in every site that inherits it.
+ */
+export const checkReferences = (config: LoadedConfig): ConfigProblem[] => {
+  const root = asRecord(config.data);
+  const problems: ConfigProblem[] = [];
+  const report: Report = (path, message, fix, severity = "error") => {
+    problems.push({ file: config.file, ...locate(config, path), key: formatKeyPath(path), message, fix, severity });
+  };
+
+  const vpnNames = checkVpns(config.file, asRecord(root.vpns), report);
+  checkSettings(config.file, asRecord(root.defaults), ["defaults"], vpnNames, report);
+  for (const [name, site] of Object.entries(asRecord(root.sites))) {
+    const settings = asRecord(site);
+    if (typeof settings.url === "string") checkUrl(settings.url, ["sites", name, "url"], report);
+    checkSettings(config.file, settings, ["sites", name], vpnNames, report);
+    checkSiteLinks(name, settings, report);
+  }
+  checkSharedPatterns(asRecord(root.sites), report);
+  return problems;
 };
 
 type Report = (path: (string | number)[], message: string, fix: string, severity?: "error" | "warning") => void;
 
-const resolveVpns = (config: LoadedConfig, raw: RawConfig, report: Report): Map<string, Vpn> => {
-  const vpns = new Map<string, Vpn>();
-  for (const [name, entry] of Object.entries(raw.vpns ?? {})) {
-    const wireguard = resolveConfigPath(config.file, entry.wireguard);
+const asRecord = (value: unknown): Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+
+// Returns the names of all VPN entries, valid or not, so that a site naming
+// an entry with a broken wireguard: gets no second error.
+const checkVpns = (configFile: string, entries: Record<string, unknown>, report: Report): Set<string> => {
+  for (const [name, entry] of Object.entries(entries)) {
+    const written = asRecord(entry).wireguard;
+    if (typeof written !== "string" || written === "") continue;
+    const wireguard = resolveConfigPath(configFile, written);
     const stats = statFile(wireguard);
     if (stats === undefined) {
-      report(["vpns", name, "wireguard"], `WireGuard config ${showValue(entry.wireguard)} not found at ${wireguard}`, "create the file or fix the path");
+      report(["vpns", name, "wireguard"], `WireGuard config ${showValue(written)} not found at ${wireguard}`, "create the file or fix the path");
     } else if ((stats.mode & 0o077) !== 0) {
       report(
         ["vpns", name, "wireguard"],
@@ -79,84 +112,93 @@ const resolveVpns = (config: LoadedConfig, raw: RawConfig, report: Report): Map<
         "warning",
       );
     }
-    vpns.set(name, { name, wireguard });
   }
-  return vpns;
+  return new Set(Object.keys(entries));
 };
 
-const resolveSite = (
-  config: LoadedConfig,
-  name: string,
-  settings: typeof builtinDefaults & RawSettings & { url: string },
-  vpns: Map<string, Vpn>,
-  report: Report,
-): Site => {
-  const path = ["sites", name];
-  checkUrl(settings.url, [...path, "url"], report);
-
-  const diskBytes = parseSize(settings.disk);
-  if (diskBytes === undefined) report([...path, "disk"], `invalid size ${showValue(settings.disk)}`, "write a size such as 4G or 512M");
-
-  const addons = (settings.addons ?? []).map((addon, index) => resolveAddon(config.file, addon, [...path, "addons", index], report));
-
-  let style: string | undefined;
-  if (settings.style !== undefined) {
-    style = resolveConfigPath(config.file, settings.style);
+const checkSettings = (configFile: string, settings: Record<string, unknown>, path: string[], vpnNames: Set<string>, report: Report): void => {
+  if (typeof settings.disk === "string") {
+    const problem = describeSizeProblem(settings.disk);
+    if (problem !== undefined) report([...path, "disk"], `${showValue(settings.disk)} ${problem.reason}`, problem.fix);
+  }
+  if (Array.isArray(settings.addons)) {
+    settings.addons.forEach((addon, index) => {
+      if (typeof addon === "string" && addon !== "") checkAddon(configFile, addon, [...path, "addons", index], report);
+    });
+  }
+  if (typeof settings.style === "string" && settings.style !== "") {
+    const style = resolveConfigPath(configFile, settings.style);
     if (statFile(style) === undefined) report([...path, "style"], `style file ${showValue(settings.style)} not found at ${style}`, "create the file or fix the path");
   }
-
-  let vpn: Vpn | undefined;
-  if (settings.vpn !== undefined) {
-    vpn = vpns.get(settings.vpn);
-    if (vpn === undefined) {
-      const known = [...vpns.keys()];
-      report([...path, "vpn"], `VPN ${showValue(settings.vpn)} is not defined under vpns:`, known.length > 0 ? `use one of: ${known.join(", ")}` : "add it under vpns: with a wireguard: path");
-    }
+  if (typeof settings.vpn === "string" && !vpnNames.has(settings.vpn)) {
+    const known = [...vpnNames];
+    report(
+      [...path, "vpn"],
+      `VPN ${showValue(settings.vpn)} is not defined under vpns`,
+      known.length > 0 ? `use one of: ${known.join(", ")}` : "add it under vpns: with a wireguard: path",
+    );
   }
+  if (typeof settings.reset === "string") checkResetSchedule(settings.reset, [...path, "reset"], report);
+};
 
+const buildSite = (configFile: string, name: string, settings: typeof builtinDefaults & RawSettings & { url: string }, vpns: Map<string, Vpn>): Site => {
   const site: Site = {
     name,
     url: settings.url,
     memory: settings.memory,
     cpus: settings.cpus,
-    diskBytes: diskBytes ?? 0,
+    diskBytes: parseSize(settings.disk) ?? 0,
     disk: settings.disk,
     pinned: settings.pinned,
     ephemeral: settings.ephemeral,
-    addons,
+    addons: (settings.addons ?? []).map((addon) => toAddon(configFile, addon)),
     audio: settings.audio,
     settingsHash: "",
   };
-  if (style !== undefined) site.style = style;
+  if (settings.style !== undefined) site.style = resolveConfigPath(configFile, settings.style);
   if (settings.color !== undefined) site.color = settings.color;
+  const vpn = settings.vpn === undefined ? undefined : vpns.get(settings.vpn);
   if (vpn !== undefined) site.vpn = vpn;
+  if (settings.reset !== undefined) site.reset = settings.reset;
+  // match: and hosts: decide where links and the VM go, not what the VM gets, so they are not hashed.
+  const match = matchPatternsOf((settings as { match?: unknown }).match);
+  if (match.length > 0) site.match = match;
+  const hosts = hostsOf((settings as { hosts?: unknown }).hosts);
+  if (hosts !== undefined) site.hosts = hosts;
   site.settingsHash = hashSettings(site);
   return site;
 };
 
+// Checks a reset: cron expression with node-cron, which ffvm watch schedules it with.
+const checkResetSchedule = (expression: string, path: (string | number)[], report: Report): void => {
+  const { valid, errors } = validateCron(expression);
+  if (valid) return;
+  const why = errors.map((error) => error.message).join("; ");
+  report(path, `invalid cron expression ${showValue(expression)}: ${why}`, 'write minute hour day-of-month month day-of-week, such as "0 4 * * *" for 04:00 every day');
+};
+
 const checkUrl = (url: string, path: (string | number)[], report: Report): void => {
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(url);
-  } catch {
-    parsed = undefined;
-  }
-  if (parsed === undefined || (parsed.protocol !== "http:" && parsed.protocol !== "https:") || parsed.hostname === "") {
-    report(path, `invalid URL ${showValue(url)}`, "write an http or https URL with a host, such as https://example.org/");
+  const problem = describeUrlProblem(url);
+  if (problem !== undefined) report(path, `${showValue(url)} ${problem}`, suggestUrlFix(url));
+};
+
+// An add-on is an addons.mozilla.org slug or add-on id (letters, digits and
+// . _ @ { } -), or a path ending in .xpi.
+const addonSlug = /^[A-Za-z0-9{][A-Za-z0-9._@{}-]*$/;
+
+const checkAddon = (configFile: string, addon: string, path: (string | number)[], report: Report): void => {
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(addon)) {
+    report(path, `add-on ${showValue(addon)} is a URL`, "write its addons.mozilla.org slug, such as ublock-origin, or download the .xpi file and write its path");
+  } else if (addon.endsWith(".xpi")) {
+    const file = resolveConfigPath(configFile, addon);
+    if (statFile(file) === undefined) report(path, `add-on file ${showValue(addon)} not found at ${file}`, "download the .xpi file there or fix the path");
+  } else if (!addonSlug.test(addon)) {
+    report(path, `add-on ${showValue(addon)} is neither an addons.mozilla.org slug nor the path of a .xpi file`, "write a slug such as ublock-origin, or a path ending in .xpi");
   }
 };
 
-const resolveAddon = (configFile: string, addon: string, path: (string | number)[], report: Report): Addon => {
-  if (!addon.endsWith(".xpi")) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._@{}-]*$/.test(addon)) {
-      report(path, `invalid add-on ${showValue(addon)}`, "write an addons.mozilla.org slug such as ublock-origin, or the path of a .xpi file");
-    }
-    return { kind: "amo", slug: addon };
-  }
-  const file = resolveConfigPath(configFile, addon);
-  if (statFile(file) === undefined) report(path, `add-on file ${showValue(addon)} not found at ${file}`, "download the .xpi file there or fix the path");
-  return { kind: "file", path: file };
-};
+const toAddon = (configFile: string, addon: string): Addon =>
+  addon.endsWith(".xpi") ? { kind: "file", path: resolveConfigPath(configFile, addon) } : { kind: "amo", slug: addon };
 
 const resolveImage = (configFile: string, image: RawConfig["image"]): ImageSource => {
   if (image?.runner !== undefined) return { kind: "runner", runner: resolveConfigPath(configFile, image.runner) };

@@ -32,9 +32,20 @@ export interface Site {
   color?: string;
   audio: boolean;
   vpn?: Vpn;
+  /** Cron expression (node-cron syntax) of the scheduled disk resets that `ffvm watch` carries out. */
+  reset?: string;
   /** Hash of every value the VM receives at start; a change makes a running VM outdated. */
   settingsHash: string;
+  /** Host patterns of `match:` in normal form (see src/links/match.ts); links to them open in this site. */
+  match?: string[];
+  /** Host names of the machines the site runs on, lower case; undefined runs it on every machine. */
+  hosts?: string[];
+  /** A VM that `ffvm open URL` started for a link that matches no site; never read from sites.yaml. */
+  disposable?: boolean;
 }
+
+/** The settings of `defaults:` merged over the built-in values; disposable VMs start with them. */
+export type SiteSettings = Pick<Site, "memory" | "cpus" | "diskBytes" | "disk" | "addons" | "style" | "color" | "audio" | "vpn">;
 
 /** Where the VM image comes from. */
 export type ImageSource =
@@ -49,4 +60,6 @@ export interface DesiredState {
   image: ImageSource;
   /** State directory named in sites.yaml, absolute, if any. */
   stateDir?: string;
+  /** Settings of a site that sets nothing itself; absent in states not read from sites.yaml. */
+  siteDefaults?: SiteSettings;
 }

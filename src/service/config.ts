@@ -62,7 +62,7 @@ export class ConfigTracker {
       this.#lastGood === undefined
         ? "no valid version was read yet, so ffvm watch changes nothing until the file is valid"
         : `the version read at ${this.#lastGoodAt?.toTimeString().slice(0, 8)} stays in effect, and no VM is stopped or disk trashed because of this file`;
-    this.#log.error(`${error.message}\nffvm: ${errors} error(s) in ${this.#file}; ${kept}. Fix the file and save it again.`);
+    this.#log.error(`${error.message}\nffvm: ${errors} ${errors === 1 ? "error" : "errors"} in ${this.#file}; ${kept}. Fix the file and save it again.`);
   }
 
   #logWarnings(result: ReadConfigResult): void {

@@ -60,10 +60,10 @@ describe("readDesiredState", () => {
   it("reports every error with its place", async () => {
     const errors = await errorsOf("sites:\n  Bank:\n    url: ftp://bank\n  ok:\n    url: https://ok.example\n    memory: lots\n    colour: red\n");
     expect(errors).toEqual([
-      'sites.yaml:2:3: sites.Bank: invalid site name "Bank"; use 1 to 63 lower-case letters, digits and dashes, starting and ending with a letter or digit, because the name becomes a file name, a QEMU -name value and a hostname',
-      'sites.yaml:3:10: sites.Bank.url: "ftp://bank" is not an http or https URL; expected: the page the VM opens: an http or https URL, for example "https://bank.example"',
-      'sites.yaml:6:13: sites.ok.memory: "lots" is not of type integer; expected: guest memory in MiB, for example 2048',
-      'sites.yaml:7:5: sites.ok.colour: unknown key "colour"; did you mean "color"? allowed keys here: addons, audio, color, cpus, disk, ephemeral, memory, pinned, style, url, vpn',
+      'sites.yaml:2:3: sites.Bank: invalid site name "Bank": it contains upper-case letters; use 1 to 63 lower-case letters, digits and dashes, starting and ending with a letter or digit, such as "bank", because the name becomes a file name, a QEMU -name value and a hostname',
+      'sites.yaml:3:10: sites.Bank.url: "ftp://bank" has the scheme ftp:, but only http: and https: are allowed; write an http or https URL with a host, such as "https://example.org/"',
+      'sites.yaml:6:13: sites.ok.memory: "lots" is a string, not an integer; expected: guest memory in MiB, for example 2048',
+      'sites.yaml:7:5: sites.ok.colour: unknown key "colour"; did you mean "color"? allowed keys here: addons, audio, color, cpus, disk, ephemeral, hosts, match, memory, pinned, reset, style, url, vpn',
     ]);
   });
 
@@ -75,12 +75,12 @@ describe("readDesiredState", () => {
 
   it("rejects duplicate site names", async () => {
     expect(await errorsOf("sites:\n  a:\n    url: https://a.example\n  a:\n    url: https://b.example\n")).toEqual([
-      'sites.yaml:4:3: duplicate key "a"; each key, and so each site name, may appear once',
+      'sites.yaml:4:3: sites.a: duplicate key "a", first on line 2; remove or rename one of them, because each key, and so each site name, may appear once',
     ]);
   });
 
   it("rejects tabs", async () => {
-    expect(await errorsOf("sites:\n\ta:\n")).toEqual(["sites.yaml:2:1: tab used for indentation; YAML indents with spaces only"]);
+    expect(await errorsOf("sites:\n\ta:\n")).toEqual(["sites.yaml:2:1: tab character used for indentation; indent with spaces, because YAML does not allow tabs there"]);
   });
 
   it("rejects invalid UTF-8", async () => {
@@ -91,7 +91,7 @@ describe("readDesiredState", () => {
 
   it("rejects an unknown vpn", async () => {
     expect(await errorsOf("sites:\n  a:\n    url: https://a.example\n    vpn: home\n")).toEqual([
-      'sites.yaml:4:10: sites.a.vpn: VPN "home" is not defined under vpns:; add it under vpns: with a wireguard: path',
+      'sites.yaml:4:10: sites.a.vpn: VPN "home" is not defined under vpns; add it under vpns: with a wireguard: path',
     ]);
   });
 
@@ -117,7 +117,7 @@ describe("readDesiredState", () => {
     bomb.push("sites: {}");
     const errors = await errorsOf(`${bomb.join("\n")}\n`);
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/^sites\.yaml: cannot expand YAML aliases: .*; write the values out instead of using more than 100 alias expansions$/);
+    expect(errors[0]).toMatch(/^sites\.yaml:\d+:\d+: [a-z.0-9]+: YAML aliases would add \d+ values to the file, more than the limit of 10000; this alias \*[a-z] passes the limit; /);
   });
 });
 

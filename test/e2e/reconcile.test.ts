@@ -146,9 +146,9 @@ describe("ffvm reconcile with the test guest", () => {
     const result = await cli("reconcile");
     expect(result.exitCode).toBe(1);
     const lines = result.stderr.split("\n");
-    expect(lines).toContain(`${config}:20:3: sites.Bad_Name: invalid site name "Bad_Name"; use 1 to 63 lower-case letters, digits and dashes, starting and ending with a letter or digit, because the name becomes a file name, a QEMU -name value and a hostname`);
-    expect(result.stderr).toContain(`${config}:21:10: sites.Bad_Name.url: "ftp://nope" is not an http or https URL`);
-    expect(result.stderr).toContain(`${config}:22:13: sites.Bad_Name.memory: "lots" is not of type integer`);
+    expect(lines).toContain(`${config}:20:3: sites.Bad_Name: invalid site name "Bad_Name": it contains "_"; use 1 to 63 lower-case letters, digits and dashes, starting and ending with a letter or digit, such as "bad-name", because the name becomes a file name, a QEMU -name value and a hostname`);
+    expect(lines).toContain(`${config}:21:10: sites.Bad_Name.url: "ftp://nope" has the scheme ftp:, but only http: and https: are allowed`);
+    expect(result.stderr).toContain(`${config}:22:13: sites.Bad_Name.memory: "lots" is a string, not an integer`);
     expect(result.stderr).toContain("nothing was changed");
 
     expect(readdirSync(join(state, "vms")).sort()).toEqual(vmsBefore);
