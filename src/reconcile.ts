@@ -1,6 +1,7 @@
 // reconcile(): read sites.yaml, observe, plan, and apply unless it is a dry run.
 
-import { formatProblem, readDesiredState, type ConfigProblem } from "./config/index.js";
+import { hostname } from "node:os";
+import { formatProblem, readDesiredState, type ConfigProblem, type ReadConfigResult } from "./config/index.js";
 import type { DesiredState } from "./config/types.js";
 import { apply, type ApplyOptions } from "./apply/index.js";
 import { ignoreEvents, type ActionResult, type EventListener } from "./log/events.js";
@@ -25,6 +26,8 @@ export interface ReconcileOptions extends ApplyOptions, Omit<PlanOptions, "now">
   onlyKinds?: readonly ActionKind[];
   emit?: EventListener;
   now?: () => Date;
+  /** sites.yaml as already read and validated; configFile is then not read again. */
+  desired?: ReadConfigResult;
 }
 
 export interface ReconcileReport {
@@ -43,9 +46,9 @@ export const chooseStateDir = (override: string | undefined, desired: DesiredSta
 
 export const reconcile = async (options: ReconcileOptions): Promise<ReconcileReport> => {
   const emit = options.emit ?? ignoreEvents;
-  options = { ...options, allowRoot: options.allowRoot ?? process.env.FFVM_ALLOW_ROOT === "1" };
+  options = { ...options, allowRoot: options.allowRoot ?? process.env.FFVM_ALLOW_ROOT === "1", hostname: options.hostname ?? hostname() };
   const now = options.now ?? (() => new Date());
-  const { desired, warnings } = await readDesiredState(options.configFile);
+  const { desired, warnings } = options.desired ?? (await readDesiredState(options.configFile));
   for (const warning of warnings) emit({ kind: "warning", message: formatProblem(warning) });
   const stateDir = chooseStateDir(options.stateDir, desired);
   const paths = statePaths(stateDir);
@@ -97,6 +100,7 @@ const applyRounds = async (
   const renumbered = secondPlan.actions.map((action) => ({ ...action, id: action.id + offset }));
   const more = await apply(renumbered, paths, desired, emit, options);
   const merged: Plan = { actions: [...firstPlan.actions, ...renumbered], outdated: secondPlan.outdated };
+  if (firstPlan.elsewhere !== undefined) merged.elsewhere = firstPlan.elsewhere;
   return { stateDir, desired, actual, plan: merged, results: [...results, ...more], warnings };
 };
 

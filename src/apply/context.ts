@@ -14,6 +14,8 @@ export interface ApplyOptions {
   readyTimeoutMs?: number;
   /** Allow starting QEMU as root. @default false */
   allowRoot?: boolean;
+  /** Start page of a VM started now, by site, in place of the site's url (`ffvm open URL`); the settings hash stays the site's. */
+  startUrls?: Readonly<Record<string, string>>;
   signal?: AbortSignal;
 }
 

@@ -6,6 +6,7 @@ import PQueue from "p-queue";
 import type { DesiredState } from "../config/types.js";
 import type { ActionResult, EventListener } from "../log/events.js";
 import type { Action } from "../plan/actions.js";
+import { removeLeftovers } from "../state/leftovers.js";
 import type { StatePaths } from "../state/paths.js";
 import type { ApplyContext, ApplyOptions } from "./context.js";
 import { handleCreateDisk, handleGrowDisk, handlePurgeTrash, handleTrashDisk } from "./handlers/disk.js";
@@ -31,6 +32,8 @@ export const apply = async (
     progress: (action, message) => emit({ kind: "action-progress", action, message }),
   };
   const results: ActionResult[] = [];
+
+  for (const file of await removeLeftovers(paths)) emit({ kind: "warning", message: `removed ${file}, left by an interrupted apply` });
 
   // The image first: starts wait for it, and it runs alone.
   for (const action of actions.filter((entry) => entry.kind === "build-image")) {
@@ -78,10 +81,20 @@ const runAction = async (action: Action, context: ApplyContext): Promise<ActionR
     const outcome = (await dispatch(action, context)) ?? "done";
     result = { action, outcome, durationMs: performance.now() - started };
   } catch (error) {
-    result = { action, outcome: "failed", error: (error as Error).message, durationMs: performance.now() - started };
+    result = { action, outcome: "failed", error: describeActionError(error), durationMs: performance.now() - started };
   }
   context.emit({ kind: "action-finished", result });
   return result;
+};
+
+// Node's message for a full file system names no file and no fix.
+const describeActionError = (error: unknown): string => {
+  const { message } = error as Error;
+  const code = (error as NodeJS.ErrnoException).code;
+  if ((code === "ENOSPC" || code === "EDQUOT") && !message.includes("file system is full")) {
+    return `${message}; the file system is full (${code}); free space on it and run ffvm again`;
+  }
+  return message;
 };
 
 const skip = (action: Action, context: ApplyContext, why: string): ActionResult => {

@@ -12,12 +12,12 @@ export const siteFwCfgName = "opt/ffvm/site";
 /**
  * Builds the site archive. Files named in sites.yaml, the WireGuard config
  * among them, are read now, at each start, so their contents never reach
- * records or logs.
+ * records or logs. `startUrl` replaces site.url as the page opened at start.
  */
-export const buildSiteArchive = async (site: Site): Promise<Buffer> => {
+export const buildSiteArchive = async (site: Site, startUrl?: string): Promise<Buffer> => {
   const text = (value: string): Uint8Array => Buffer.from(value, "utf8");
   const members: TarMember[] = [
-    { name: "url", content: text(site.url) },
+    { name: "url", content: text(startUrl ?? site.url) },
     { name: "name", content: text(site.name) },
     { name: "policies.json", content: text(buildPolicies(site)) },
   ];

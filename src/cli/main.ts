@@ -9,7 +9,7 @@ import { ExitError, exitCodes, UsageError } from "./exit.js";
 import { helpTexts, version } from "./help.js";
 import { processOutput, type Output } from "./output.js";
 
-const optionSpec = {
+export const optionSpec = {
   config: { type: "string" },
   "state-dir": { type: "string" },
   "dry-run": { type: "boolean" },
@@ -18,17 +18,33 @@ const optionSpec = {
   "detailed-exitcode": { type: "boolean" },
   "no-wait": { type: "boolean" },
   "no-restart": { type: "boolean" },
+  "stop-timeout": { type: "string" },
   jobs: { type: "string" },
+  "heal-schedule": { type: "string" },
+  "trash-retention": { type: "string" },
+  "restart-outdated": { type: "boolean" },
+  "retry-delay": { type: "string" },
+  "max-crashes": { type: "string" },
+  "crash-window": { type: "string" },
+  follow: { type: "boolean", short: "f" },
+  lines: { type: "string", short: "n" },
+  names: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
 
-const commandOptions: Record<string, readonly string[]> = {
-  reconcile: ["dry-run", "json", "force", "detailed-exitcode", "no-wait", "no-restart", "jobs"],
+export const commandOptions: Record<string, readonly string[]> = {
+  reconcile: ["dry-run", "json", "force", "detailed-exitcode", "no-wait", "no-restart", "jobs", "stop-timeout"],
   validate: [],
   status: ["json"],
   open: ["no-wait"],
-  stop: ["no-wait"],
+  stop: ["no-wait", "stop-timeout"],
+  watch: ["heal-schedule", "trash-retention", "restart-outdated", "retry-delay", "max-crashes", "crash-window", "jobs"],
+  service: ["heal-schedule", "trash-retention", "restart-outdated", "retry-delay", "max-crashes", "crash-window", "jobs"],
+  logs: ["follow", "lines"],
+  handler: [],
+  completion: [],
+  sites: ["names"],
 };
 
 export const main = async (argv: readonly string[], output: Output): Promise<number> => {
@@ -69,6 +85,7 @@ export const main = async (argv: readonly string[], output: Output): Promise<num
           wait,
           restartOutdated: values["no-restart"] !== true,
           vmConcurrency: parseJobs(values.jobs),
+          powerdownTimeoutMs: parseStopTimeout(values["stop-timeout"]),
         },
         output,
       );
@@ -81,11 +98,41 @@ export const main = async (argv: readonly string[], output: Output): Promise<num
       const { runStatus } = await import("./commands/status.js");
       return runStatus({ configFile, stateDir, json: values.json === true }, output);
     }
-    case "open":
+    case "open": {
+      const target = requireOne(rest, command);
+      const { runOpen } = await import("./commands/open.js");
+      return runOpen({ configFile, stateDir, target, wait }, output);
+    }
     case "stop": {
       const site = requireOne(rest, command);
-      const { runOpen, runStop } = await import("./commands/site.js");
-      return (command === "open" ? runOpen : runStop)({ configFile, stateDir, site, wait }, output);
+      const { runStop } = await import("./commands/site.js");
+      return runStop({ configFile, stateDir, site, wait, powerdownTimeoutMs: parseStopTimeout(values["stop-timeout"]) }, output);
+    }
+    case "logs": {
+      const site = requireOne(rest, command);
+      const { parseLines, runLogs } = await import("./commands/logs.js");
+      return runLogs({ configFile, stateDir, site, follow: values.follow === true, lines: parseLines(values.lines) }, output);
+    }
+    case "handler": {
+      const { runHandler } = await import("./commands/handler.js");
+      return runHandler(rest, { configFile, stateDir }, output);
+    }
+    case "completion": {
+      const { runCompletion } = await import("./commands/completion.js");
+      return runCompletion(rest, { options: optionSpec, commands: commandOptions }, output);
+    }
+    case "sites": {
+      const { runSites } = await import("./commands/completion.js");
+      return runSites(configFile, output);
+    }
+    case "watch": {
+      if (rest.length > 0) throw new UsageError(`ffvm watch takes no arguments, got ${JSON.stringify(rest.join(" "))}`);
+      const { runWatch } = await import("./commands/watch.js");
+      return runWatch({ configFile, stateDir, flags: values, vmConcurrency: parseJobs(values.jobs) }, output);
+    }
+    case "service": {
+      const { runService } = await import("./commands/service.js");
+      return runService(rest, { configFile, stateDir, flags: values, vmConcurrency: parseJobs(values.jobs) }, output);
     }
   }
   return exitCodes.usage;
@@ -100,7 +147,10 @@ const parseCommandLine = (argv: readonly string[]) => {
 };
 
 const requireOne = (rest: readonly string[], command: string): string => {
-  if (rest.length !== 1) throw new UsageError(`ffvm ${command} takes exactly one site name, for example: ffvm ${command} bank`);
+  if (rest.length !== 1) {
+    const what = command === "open" ? "site name or URL" : "site name";
+    throw new UsageError(`ffvm ${command} takes exactly one ${what}, for example: ffvm ${command} bank`);
+  }
   return rest[0]!;
 };
 
@@ -109,6 +159,15 @@ const parseJobs = (text: string | undefined): number | undefined => {
   const jobs = Number(text);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) throw new UsageError(`--jobs must be a whole number from 1 to 64, got ${JSON.stringify(text)}`);
   return jobs;
+};
+
+const parseStopTimeout = (text: string | undefined): number | undefined => {
+  if (text === undefined) return undefined;
+  const seconds = Number(text);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600) {
+    throw new UsageError(`--stop-timeout must be a whole number of seconds from 1 to 3600, got ${JSON.stringify(text)}`);
+  }
+  return seconds * 1000;
 };
 
 // Turns an error into output and an exit code.
@@ -120,7 +179,9 @@ export const reportError = (error: unknown, output: Output): number => {
   }
   if (error instanceof ConfigError) {
     output.err(error.message);
-    output.err(`ffvm: ${error.problems.filter((problem) => problem.severity === "error").length} error(s) in sites.yaml; nothing was changed`);
+    const count = error.problems.filter((problem) => problem.severity === "error").length;
+    const file = error.problems[0]?.file ?? "sites.yaml";
+    output.err(`ffvm: ${count} ${count === 1 ? "error" : "errors"} in ${file}; nothing was changed`);
     return exitCodes.error;
   }
   if (error instanceof LockBusyError) {

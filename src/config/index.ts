@@ -15,7 +15,7 @@ export interface ReadConfigResult {
 /** Reads sites.yaml; throws ConfigError listing every problem when it is invalid. */
 export const readDesiredState = async (file: string): Promise<ReadConfigResult> => {
   const config = await loadConfig(file);
-  const schemaProblems = validateConfig(config);
+  const schemaProblems = await validateConfig(config);
   if (config.problems.length > 0 || schemaProblems.length > 0) {
     throw new ConfigError(combineProblems([config.problems, schemaProblems, checkReferences(config)]));
   }

@@ -2,7 +2,7 @@
 // errors into messages with file:line:col, the key, the value and the fix.
 
 import { readFileSync } from "node:fs";
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import { formatKeyPath, showValue, type ConfigProblem } from "./errors.js";
 import { locate, type LoadedConfig } from "./load.js";
 import { describeNameProblem, suggestName } from "./names.js";
@@ -13,13 +13,26 @@ type Schema = Record<string, unknown>;
 
 const schemaUrl = new URL("../../schemas/sites.schema.json", import.meta.url);
 
+// Built by scripts/build-validator.mjs next to this module in dist/; absent
+// when the TypeScript sources run directly, as under vitest.
+const generatedValidatorUrl = new URL("./sites-validator.js", import.meta.url);
+
 let compiled: { schema: Schema; validate: ValidateFunction } | undefined;
 
-const getValidator = (): { schema: Schema; validate: ValidateFunction } => {
+// Loads the precompiled validator, or compiles the schema with ajv when there
+// is none. Compiling costs about 100 ms, most of a validate command's time.
+const getValidator = async (): Promise<{ schema: Schema; validate: ValidateFunction }> => {
   if (compiled !== undefined) return compiled;
   const schema = JSON.parse(readFileSync(schemaUrl, "utf8")) as Schema;
-  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: false });
-  compiled = { schema, validate: ajv.compile(schema) };
+  let validate: ValidateFunction;
+  try {
+    validate = ((await import(generatedValidatorUrl.href)) as { default: ValidateFunction }).default;
+  } catch {
+    const { Ajv2020 } = await import("ajv/dist/2020.js");
+    // The options must match those of scripts/build-validator.mjs.
+    validate = new Ajv2020({ allErrors: true, verbose: true, strict: false }).compile(schema);
+  }
+  compiled = { schema, validate };
   return compiled;
 };
 
@@ -32,10 +45,10 @@ const getValidator = (): { schema: Schema; validate: ValidateFunction } => {
 export const maxEntries = 1000;
 
 /** Validates loaded sites.yaml data; returns every problem found, empty when valid. */
-export const validateConfig = (config: LoadedConfig): ConfigProblem[] => {
+export const validateConfig = async (config: LoadedConfig): Promise<ConfigProblem[]> => {
   const tooMany = findTooManyEntries(config);
   if (tooMany !== undefined) return [tooMany];
-  const { schema, validate } = getValidator();
+  const { schema, validate } = await getValidator();
   if (validate(config.data)) return [];
   return selectErrors(validate.errors ?? []).map((error) => describeError(config, schema, error));
 };

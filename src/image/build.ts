@@ -6,6 +6,7 @@ import type { ImageSource } from "../config/types.js";
 import type { StatePaths } from "../state/paths.js";
 import { writeImageRecord, recordFormatVersion, type ImageRecord } from "../state/records.js";
 import { describeCommandFailure, escapeControl } from "../util/command-error.js";
+import { faultPoint } from "../util/fault-point.js";
 import { fingerprintFlake } from "./fingerprint.js";
 
 // Flakes are still an experimental feature of nix; enabling them per call
@@ -42,6 +43,7 @@ export const buildImage = async (source: Extract<ImageSource, { kind: "flake" }>
   });
   const result = await child;
   if (result.failed) throw describeCommandFailure(`nix build ${installable}`, result);
+  faultPoint("image-build-after-nix");
 
   const outPath = parseOutPath(result.stdout);
   const runner = await findRunner(outPath);

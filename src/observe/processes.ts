@@ -1,6 +1,6 @@
 // Process facts from /proc, read without spawning anything.
 
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
 
 /** Returns the start time of a process in clock ticks since boot, or undefined if it is gone. */
 export const readStartTime = (pid: number): number | undefined => {
@@ -46,4 +46,73 @@ export const isQemuForSite = (argv: readonly string[], site: string): boolean =>
     if (argv[index] === "-name") name = argv[index + 1]?.split(",")[0]?.replace(/^guest=/, "");
   }
   return name === qemuNameFor(site);
+};
+
+export interface ProcessInfo {
+  pid: number;
+  startTime: number;
+  argv: string[];
+}
+
+/** Lists the processes whose argument list matches `test`, skipping those /proc does not show. */
+export const findProcesses = (test: (argv: readonly string[]) => boolean): ProcessInfo[] => {
+  const found: ProcessInfo[] = [];
+  for (const pid of listPids()) {
+    const argv = readCmdline(pid);
+    if (argv === undefined || !test(argv)) continue;
+    const startTime = readStartTime(pid);
+    if (startTime !== undefined) found.push({ pid, startTime, argv });
+  }
+  return found;
+};
+
+/**
+ * Lists the processes other than this one with `file` open, from the links in
+ * /proc/<pid>/fd. Without root that covers only the caller's own processes,
+ * because the fd links of other users cannot be read.
+ */
+export const findFileUsers = (file: string): ProcessInfo[] => {
+  let target: string;
+  try {
+    target = realpathSync(file);
+  } catch {
+    return [];
+  }
+  const found: ProcessInfo[] = [];
+  for (const pid of listPids()) {
+    if (pid === process.pid || !hasOpen(pid, target)) continue;
+    const startTime = readStartTime(pid);
+    if (startTime !== undefined) found.push({ pid, startTime, argv: readCmdline(pid) ?? [] });
+  }
+  return found;
+};
+
+/** Describes a process for messages by pid and program name only, because its arguments may hold secrets. */
+export const describeProcess = (info: ProcessInfo): string => `pid ${info.pid} (${info.argv[0]?.split("/").at(-1) || "unknown program"})`;
+
+const listPids = (): number[] => {
+  try {
+    return readdirSync("/proc")
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number);
+  } catch {
+    return [];
+  }
+};
+
+const hasOpen = (pid: number, target: string): boolean => {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return false;
+  }
+  for (const fd of fds) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`) === target) return true;
+    } catch {
+      // The descriptor closed while the list was read.
+    }
+  }
+  return false;
 };

@@ -1,30 +1,61 @@
-// Running VMs, from records checked against /proc, since pids are reused.
+// Running VMs, from records checked against /proc, since pids are reused and
+// records can be stale or edited.
 
 import { readFileSync } from "node:fs";
+import { qmpOption, runFilesIn } from "../qemu/args.js";
 import type { StatePaths } from "../state/paths.js";
 import { readVmRecords, type VmRecord } from "../state/records.js";
-import { isQemuForSite, isSameProcess, readCmdline, readStartTime } from "./processes.js";
+import { findProcesses, isQemuForSite, isSameProcess, qemuNameFor, readCmdline, readStartTime, type ProcessInfo } from "./processes.js";
 import type { ObservedVm } from "./types.js";
 
-/** Checks one record against /proc; a record still starting is checked through QEMU's pidfile. */
+/**
+ * Checks one record against /proc. When the recorded pid is not the VM, as when
+ * ffvm died before recording QEMU's pid (the record then contains pid 0), QEMU's
+ * pidfile or a search of /proc still finds a VM that ffvm started for the site.
+ */
 export const observeVm = (paths: StatePaths, record: VmRecord): ObservedVm => {
-  if (record.pid > 0 && isSameProcess(record.pid, record.startTime) && isSiteQemu(record.pid, record.site)) {
-    return { site: record.site, record, state: "running", pid: record.pid };
-  }
-  // A record with pid 0 was written before QEMU started; if ffvm died before
-  // writing the pid, QEMU's own pidfile still names the process.
-  const adopted = record.pid === 0 ? readPidFile(`${paths.runDir(record.site)}/qemu.pid`) : undefined;
-  if (adopted !== undefined && isSiteQemu(adopted, record.site)) {
-    const startTime = readStartTime(adopted) ?? 0;
-    return { site: record.site, record: { ...record, pid: adopted, startTime }, state: "running", pid: adopted };
+  if (isRecordedVmAlive(paths, record)) return { site: record.site, record, state: "running", pid: record.pid };
+  const found = findVmProcess(paths, record.site);
+  if (found !== undefined) {
+    return { site: record.site, record: { ...record, pid: found.pid, startTime: found.startTime }, state: "running", pid: found.pid };
   }
   return { site: record.site, record, state: "dead", pid: record.pid };
 };
 
-const isSiteQemu = (pid: number, site: string): boolean => {
-  const argv = readCmdline(pid);
-  return argv !== undefined && isQemuForSite(argv, site);
+/** Tells whether the record's pid is still the process it recorded and that process is the site's VM. */
+export const isRecordedVmAlive = (paths: StatePaths, record: VmRecord): boolean => {
+  if (record.pid <= 0 || !isSameProcess(record.pid, record.startTime)) return false;
+  const argv = readCmdline(record.pid);
+  return argv !== undefined && isVmArgv(argv, record.site, qmpOption(runFilesIn(paths.runDir(record.site))));
 };
+
+/**
+ * Finds the process that ffvm started for the site's VM in this state
+ * directory: QEMU, or the runner just before it execs QEMU. The runner execs
+ * QEMU, so both have the same pid.
+ */
+export const findVmProcess = (paths: StatePaths, site: string): ProcessInfo | undefined => {
+  const files = runFilesIn(paths.runDir(site));
+  const option = qmpOption(files);
+  const fromPidFile = readPidFile(files.pidFile);
+  if (fromPidFile !== undefined) {
+    const argv = readCmdline(fromPidFile);
+    const startTime = readStartTime(fromPidFile);
+    if (argv !== undefined && startTime !== undefined && isVmArgv(argv, site, option)) return { pid: fromPidFile, startTime, argv };
+  }
+  return findProcesses((argv) => isVmArgv(argv, site, option) || isRunnerArgv(argv, site, option))[0];
+};
+
+// QEMU started with the site's -name and the -qmp socket of this state directory.
+const isVmArgv = (argv: readonly string[], site: string, option: string): boolean =>
+  isQemuForSite(argv, site) && hasQmpOption(argv, option);
+
+// A runner script, run by its interpreter, with ffvm's arguments for the site.
+const isRunnerArgv = (argv: readonly string[], site: string, option: string): boolean =>
+  hasQmpOption(argv, option) && argv.some((arg, index) => arg === "-name" && argv[index + 1] === qemuNameFor(site));
+
+const hasQmpOption = (argv: readonly string[], option: string): boolean =>
+  argv.some((arg, index) => arg === "-qmp" && argv[index + 1] === option);
 
 const readPidFile = (file: string): number | undefined => {
   try {

@@ -6,7 +6,8 @@ import type { PlannedAction, Refusal } from "./types.js";
 
 export const checkPruneGuard = (actions: readonly PlannedAction[], actual: ActualState, force: boolean): Refusal | undefined => {
   if (force) return undefined;
-  const trashed = actions.filter((action) => action.kind === "trash-disk").length;
+  // A scheduled reset trashes a disk on purpose, so only removed sites count.
+  const trashed = actions.filter((action) => action.kind === "trash-disk" && action.reason === "SiteRemoved").length;
   const total = actual.disks.size;
   if (trashed === 0 || trashed * 2 <= total) return undefined;
   return {

@@ -13,6 +13,9 @@ export const reasons = {
   StopRequested: "a stop of the site was requested",
   SiteRemoved: "the site is no longer listed",
   TrashExpired: "the trashed disk is older than the retention period",
+  SiteOnOtherHost: "the site is listed for other machines only",
+  DisposableEnded: "the disposable VM has stopped",
+  ResetDue: "a scheduled reset of the site's disk is due",
 } as const;
 
 export type ReasonCode = keyof typeof reasons;

@@ -16,6 +16,20 @@ export interface PlanOptions {
   stop?: readonly string[];
   /** Trashed disks older than this are purged, in milliseconds. @default 7 days */
   trashRetentionMs?: number;
+  /** Sites not to start now even though pinned or requested, such as a site in crash backoff under `ffvm watch`. */
+  holdStarts?: readonly string[];
+  /** Sites whose disk moves to trash and is replaced by an empty one, when their VM is not running (a scheduled reset). */
+  resetDisks?: readonly string[];
+  /** Host name of this machine, compared with each site's hosts:; undefined runs every site here. */
+  hostname?: string;
+}
+
+/** A site listed for other machines only that still has a disk here, which stays. */
+export interface Elsewhere {
+  site: string;
+  hosts: string[];
+  /** Virtual size of the disk kept here, in bytes. */
+  diskBytes: number;
 }
 
 /** A running VM whose image or settings changed, left running. */
@@ -37,6 +51,8 @@ export interface Plan {
   actions: Action[];
   outdated: Outdated[];
   refusal?: Refusal;
+  /** Sites listed for other machines whose disks stay here; absent when there are none. */
+  elsewhere?: Elsewhere[];
 }
 
 export const defaultTrashRetentionMs = 7 * 24 * 60 * 60 * 1000;

@@ -44,6 +44,12 @@ export const runFilesIn = (dir: string): RunFiles => ({
 // QEMU's option parser splits on commas; a doubled comma stands for one.
 export const escapeOptionValue = (value: string): string => value.replaceAll(",", ",,");
 
+/**
+ * Returns the -qmp value of a VM. It contains the path of the run directory, so
+ * it distinguishes the VMs of one site name in two state directories.
+ */
+export const qmpOption = (files: RunFiles): string => `unix:${escapeOptionValue(files.qmpSocket)},server=on,wait=off`;
+
 /** Builds the arguments ffvm passes after the runner for one site's VM. */
 export const buildQemuArgs = (site: Site, files: RunFiles): string[] => {
   for (const socket of [files.qmpSocket, files.passtSocket, files.openSocket]) {
@@ -56,7 +62,7 @@ export const buildQemuArgs = (site: Site, files: RunFiles): string[] => {
     "-m", String(site.memory),
     "-smp", String(site.cpus),
     "-fw_cfg", `name=${siteFwCfgName},file=${escapeOptionValue(files.archive)}`,
-    "-qmp", `unix:${escapeOptionValue(files.qmpSocket)},server=on,wait=off`,
+    "-qmp", qmpOption(files),
     "-pidfile", files.pidFile,
     "-serial", `file:${files.serialLog}`,
     // Deny QEMU the system calls a guest escape would use first: new

@@ -3,22 +3,27 @@
 // (slirp) maps 10.0.2.2 to the host's 127.0.0.1, which would let a website in
 // the VM reach every service listening on the host's loopback.
 
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { open, rm, writeFile } from "node:fs/promises";
+import type { ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { open, rm } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { isSameProcess, readStartTime } from "../observe/processes.js";
+import { findProcesses, isSameProcess, readStartTime, type ProcessInfo } from "../observe/processes.js";
+import { writeFileAtomic } from "../state/atomic.js";
 import { tailLog } from "../util/log-tail.js";
+import { spawnPrivate } from "../util/spawn-private.js";
 import type { RunFiles } from "./args.js";
 
 /**
  * Starts passt for one VM in the foreground of a detached process, and waits
- * for its socket. --one-off makes passt exit when QEMU closes the connection,
+ * for its socket. A passt left on the same socket by an earlier start that
+ * ffvm was killed in is stopped first, so the caller must know that the VM
+ * does not run. --one-off makes passt exit when QEMU closes the connection,
  * so it never outlives its VM. (A pid file is not used: passt running as root
  * switches to nobody before writing it, and cannot write into the 0700 run
  * directory then.)
  */
 export const startPasst = async (files: RunFiles): Promise<number> => {
+  await stopPasst(files);
   await rm(files.passtSocket, { force: true });
   const args = [
     "--foreground",
@@ -36,7 +41,7 @@ export const startPasst = async (files: RunFiles): Promise<number> => {
   const log = await open(files.passtLog, "w", 0o600);
   let child: ChildProcess;
   try {
-    child = spawn("passt", args, { detached: true, stdio: ["ignore", log.fd, log.fd] });
+    child = spawnPrivate("passt", args, { detached: true, stdio: ["ignore", log.fd, log.fd] });
     await new Promise<void>((resolve, reject) => {
       child.once("spawn", resolve);
       child.once("error", (error: NodeJS.ErrnoException) =>
@@ -52,43 +57,36 @@ export const startPasst = async (files: RunFiles): Promise<number> => {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if (existsSync(files.passtSocket)) {
-      await writeFile(files.passtPidFile, `${pid}\n`, { mode: 0o600 });
+      await writeFileAtomic(files.passtPidFile, `${pid}\n`);
       return pid;
     }
     if (startTime === undefined || !isSameProcess(pid, startTime)) break;
     await sleep(20);
   }
-  stopPid(pid);
+  await stopPasst(files);
   throw new Error(`passt did not open its socket ${files.passtSocket}\n${tailLog(files.passtLog)}`);
 };
 
 const passtMissing = "passt not found; install it (Debian and Ubuntu: apt install passt, Nix: pkgs.passt), because ffvm gives VMs no network without it";
 
-/** Stops a passt that QEMU never connected to, as after a failed start. */
-export const stopPasst = (files: RunFiles): void => {
-  let pid: number;
-  try {
-    pid = readPid(files.passtPidFile);
-  } catch {
-    return;
-  }
-  stopPid(pid);
-};
-
-const stopPid = (pid: number): void => {
-  if (pid > 0 && readStartTime(pid) !== undefined && isPasst(pid)) process.kill(pid, "SIGTERM");
-};
-
-const isPasst = (pid: number): boolean => {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, "utf8").trim().startsWith("passt");
-  } catch {
-    return false;
+/**
+ * Stops every passt that serves this VM's socket, found by its arguments, as
+ * after a failed start: SIGTERM, then SIGKILL after 2 s. passt exits by itself
+ * once QEMU has connected and disconnected, so only one that QEMU never
+ * connected to needs this.
+ */
+export const stopPasst = async (files: RunFiles): Promise<void> => {
+  const running = (): ProcessInfo[] =>
+    findProcesses((argv) => isPasstFor(argv, files)).filter((passt) => isSameProcess(passt.pid, passt.startTime));
+  for (const signal of ["SIGTERM", "SIGKILL"] as const) {
+    const found = running();
+    if (found.length === 0) return;
+    for (const passt of found) process.kill(passt.pid, signal);
+    const deadline = Date.now() + 2000;
+    while (Date.now() < deadline && running().length > 0) await sleep(20);
   }
 };
 
-const readPid = (file: string): number => {
-  const pid = Number(readFileSync(file, "utf8").trim());
-  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`${file} holds no pid`);
-  return pid;
-};
+// On x86-64, passt may re-exec itself as passt.avx2.
+const isPasstFor = (argv: readonly string[], files: RunFiles): boolean =>
+  (argv[0]?.split("/").at(-1) ?? "").startsWith("passt") && argv.some((arg, index) => arg === "--socket" && argv[index + 1] === files.passtSocket);

@@ -57,15 +57,20 @@ export class QmpClient {
     return client;
   }
 
-  /** Sends a command and resolves with its `return` value. */
-  execute(command: string, args?: Record<string, unknown>): Promise<unknown> {
+  /**
+   * Sends a command and resolves with its `return` value. With `timeoutMs`, it
+   * rejects when no reply comes in time, as from a QEMU that hangs.
+   */
+  execute(command: string, args?: Record<string, unknown>, timeoutMs?: number): Promise<unknown> {
     if (this.#closed) return Promise.reject(new Error(`QMP ${command} failed: connection closed`));
     const id = `ffvm-${this.#nextId++}`;
     const message = args === undefined ? { execute: command, id } : { execute: command, arguments: args, id };
-    return new Promise((resolve, reject) => {
+    const reply = new Promise((resolve, reject) => {
       this.#pending.set(id, { command, resolve, reject });
       this.#socket.write(`${JSON.stringify(message)}\n`);
     });
+    if (timeoutMs === undefined) return reply;
+    return withTimeout(reply, timeoutMs, `QMP ${command} got no reply within ${timeoutMs} ms`).finally(() => this.#pending.delete(id));
   }
 
   /** Calls `listener` for every asynchronous event; returns a function that removes it. */

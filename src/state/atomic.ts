@@ -18,9 +18,19 @@ export const writeFileAtomic = async (path: string, data: string | Uint8Array, m
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });
-    throw error;
+    throw describeWriteError(path, error);
   }
   await syncDirectory(dirname(path));
+};
+
+/** Returns an error that names the file a write failed on and, for a full file system, the fix; the errno code is kept. */
+export const describeWriteError = (path: string, error: unknown): Error => {
+  const code = (error as NodeJS.ErrnoException).code;
+  const reason =
+    code === "ENOSPC" || code === "EDQUOT"
+      ? `the file system is full (${code}); free space on it and run ffvm again`
+      : (error as Error).message;
+  return Object.assign(new Error(`writing ${path} failed: ${reason}`, { cause: error }), { code });
 };
 
 /** Writes a value as JSON atomically. */

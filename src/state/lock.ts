@@ -4,6 +4,7 @@
 import { link, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isSameProcess, readStartTime } from "../observe/processes.js";
+import { describeWriteError } from "./atomic.js";
 
 export interface LockHolder {
   pid: number;
@@ -70,12 +71,13 @@ const tryCreate = async (file: string, command: string): Promise<Lock | undefine
   // The lock appears complete or not at all: written aside, then linked into
   // place, which fails with EEXIST when another process holds it.
   const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, JSON.stringify(holder), { mode: 0o600 });
   try {
+    // Inside the try, so a write that fails half-way (a full disk) leaves no temporary file.
+    await writeFile(temporary, JSON.stringify(holder), { mode: 0o600 });
     await link(temporary, file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return undefined;
-    throw error;
+    throw describeWriteError(file, error);
   } finally {
     await rm(temporary, { force: true });
   }

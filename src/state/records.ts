@@ -23,6 +23,8 @@ export interface VmRecord {
   /** The disk the VM writes to. */
   disk: string;
   ephemeral: boolean;
+  /** Set for a VM of `ffvm open URL` that belongs to no site: reconcile clears it once it stops and never prunes it. */
+  disposable?: boolean;
 }
 
 export interface RecordedSettings {

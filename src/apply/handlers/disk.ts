@@ -8,6 +8,8 @@ import { createDisk, growDisk } from "../../qemu/img.js";
 import { QmpClient } from "../../qemu/qmp.js";
 import { syncDirectory } from "../../state/atomic.js";
 import { removeVmRecord } from "../../state/records.js";
+import { faultPoint } from "../../util/fault-point.js";
+import { assertDiskUnused } from "../../vm/launch.js";
 import type { ApplyContext } from "../context.js";
 
 /** create-disk: an empty qcow2 disk; an existing disk is never replaced. */
@@ -24,6 +26,7 @@ export const handleGrowDisk = async (action: Action, context: ApplyContext): Pro
   const bytes = action.bytes ?? 0;
   const running = await findRunningVm(context.paths, action.site);
   if (running === undefined) {
+    assertDiskUnused(path);
     await growDisk(path, bytes);
     return;
   }
@@ -39,18 +42,21 @@ export const handleGrowDisk = async (action: Action, context: ApplyContext): Pro
   }
 };
 
-/** trash-disk: moves the disk of a removed site to trash; never while a VM uses it. */
+/** trash-disk: moves the disk of a removed site to trash; never while a VM or another process uses it. */
 export const handleTrashDisk = async (action: Action, context: ApplyContext): Promise<"done" | "skipped"> => {
   const path = context.paths.disk(action.site);
   if (!existsSync(path)) return "skipped";
   if ((await findRunningVm(context.paths, action.site)) !== undefined) {
     throw new Error(`the VM of ${action.site} is still running; stop it first (ffvm stop ${action.site})`);
   }
+  assertDiskUnused(path);
   const target = `${context.paths.trash}/${trashFileName(action.site, new Date())}`;
   // A rename within the state directory is atomic: a kill leaves the disk in
   // exactly one of the two places.
   await rename(path, target);
+  faultPoint("disk-trash-after-rename");
   await syncDirectory(context.paths.trash);
+  await syncDirectory(context.paths.disks);
   await removeVmRecord(context.paths, action.site);
   context.progress(action, `moved to ${target}`);
   return "done";

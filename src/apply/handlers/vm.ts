@@ -19,6 +19,7 @@ export const handleStartVm = async (action: Action, context: ApplyContext): Prom
     imageId: image.id,
     readyTimeoutMs: context.options.readyTimeoutMs,
     allowRoot: context.options.allowRoot,
+    startUrl: context.options.startUrls?.[action.site],
     onProgress: (message) => context.progress(action, message),
   });
   context.progress(action, `running as pid ${record.pid}`);

@@ -4,8 +4,8 @@ import { relative } from "node:path";
 import { reconcile, type ReconcileReport } from "../../reconcile.js";
 import { exitCodes } from "../exit.js";
 import type { Output } from "../output.js";
-import { printEvent } from "../render/events.js";
-import { renderPlan } from "../render/plan.js";
+import { renderElsewhere, renderPlan } from "../render/plan.js";
+import { createEventView } from "../render/progress.js";
 
 export interface ReconcileCommandOptions {
   configFile: string;
@@ -17,23 +17,32 @@ export interface ReconcileCommandOptions {
   wait: boolean;
   restartOutdated: boolean;
   vmConcurrency?: number;
+  /** How long a guest may take to power off before QMP quit, in milliseconds. */
+  powerdownTimeoutMs?: number;
 }
 
 export const jsonFormatVersion = 1;
 
 /** Runs a reconcile and returns the exit code. */
 export const runReconcile = async (options: ReconcileCommandOptions, output: Output): Promise<number> => {
-  const report = await reconcile({
-    configFile: options.configFile,
-    stateDir: options.stateDir,
-    dryRun: options.dryRun,
-    force: options.force,
-    wait: options.wait,
-    restartOutdated: options.restartOutdated,
-    vmConcurrency: options.vmConcurrency,
-    command: "ffvm reconcile",
-    emit: options.json ? undefined : (event) => printEvent(output, event),
-  });
+  const view = options.json ? undefined : createEventView(output);
+  let report: ReconcileReport;
+  try {
+    report = await reconcile({
+      configFile: options.configFile,
+      stateDir: options.stateDir,
+      dryRun: options.dryRun,
+      force: options.force,
+      wait: options.wait,
+      restartOutdated: options.restartOutdated,
+      vmConcurrency: options.vmConcurrency,
+      powerdownTimeoutMs: options.powerdownTimeoutMs,
+      command: "ffvm reconcile",
+      emit: view?.emit,
+    });
+  } finally {
+    view?.close();
+  }
   if (options.json) output.out(JSON.stringify(toJson(report), null, 2));
   else printReport(output, report, options.dryRun);
   return exitCodeOf(report, options.detailedExitCode);
@@ -55,6 +64,7 @@ const printReport = (output: Output, report: ReconcileReport, dryRun: boolean): 
   if (report.results.length === 0) output.out("No changes: the VMs match sites.yaml.");
   else output.out(`Applied: ${done} done, ${skipped} skipped, ${failed} failed.`);
   for (const entry of report.plan.outdated) output.out(`outdated: ${entry.site} (${entry.message})`);
+  for (const line of renderElsewhere(output, report.plan)) output.out(line);
 };
 
 const exitCodeOf = (report: ReconcileReport, detailed: boolean): number => {
@@ -71,6 +81,7 @@ const toJson = (report: ReconcileReport) => ({
   refusal: report.plan.refusal ?? null,
   actions: report.plan.actions,
   outdated: report.plan.outdated,
+  elsewhere: report.plan.elsewhere ?? [],
   results: report.results.map((result) => ({
     id: result.action.id,
     site: result.action.site,

@@ -1,44 +1,40 @@
-// ffvm open <site> and ffvm stop <site>: start or stop one site's VM.
+// ffvm stop <site>: stop one site's VM, a disposable VM among them.
+// ffvm open lives in open.ts.
 
-import { readDesiredState } from "../../config/index.js";
 import { reconcile } from "../../reconcile.js";
-import { exitCodes, UsageError } from "../exit.js";
+import { exitCodes } from "../exit.js";
 import type { Output } from "../output.js";
-import { printEvent } from "../render/events.js";
+import { createEventView } from "../render/progress.js";
 
 export interface SiteCommandOptions {
   configFile: string;
   stateDir?: string;
   site: string;
   wait: boolean;
+  /** How long the guest may take to power off before QMP quit, in milliseconds. */
+  powerdownTimeoutMs?: number;
 }
 
-export const runOpen = (options: SiteCommandOptions, output: Output): Promise<number> => runSiteCommand("open", options, output);
-
-export const runStop = (options: SiteCommandOptions, output: Output): Promise<number> => runSiteCommand("stop", options, output);
-
-const runSiteCommand = async (command: "open" | "stop", options: SiteCommandOptions, output: Output): Promise<number> => {
-  const { desired } = await readDesiredState(options.configFile);
-  const listed = desired.sites.some((site) => site.name === options.site);
-  if (!listed && command === "open") {
-    const names = desired.sites.map((site) => site.name).join(", ");
-    throw new UsageError(`site ${JSON.stringify(options.site)} is not in ${options.configFile}; sites: ${names || "(none)"}`);
+export const runStop = async (options: SiteCommandOptions, output: Output): Promise<number> => {
+  const view = createEventView(output);
+  let report;
+  try {
+    report = await reconcile({
+      configFile: options.configFile,
+      stateDir: options.stateDir,
+      wait: options.wait,
+      powerdownTimeoutMs: options.powerdownTimeoutMs,
+      onlySite: options.site,
+      onlyKinds: ["stop-vm"],
+      stop: [options.site],
+      restartOutdated: false,
+      command: `ffvm stop ${options.site}`,
+      emit: view.emit,
+    });
+  } finally {
+    view.close();
   }
-  const report = await reconcile({
-    configFile: options.configFile,
-    stateDir: options.stateDir,
-    wait: options.wait,
-    onlySite: options.site,
-    onlyKinds: command === "open" ? ["build-image", "create-disk", "grow-disk", "start-vm"] : ["stop-vm"],
-    start: command === "open" ? [options.site] : [],
-    stop: command === "stop" ? [options.site] : [],
-    restartOutdated: false,
-    command: `ffvm ${command} ${options.site}`,
-    emit: (event) => printEvent(output, event),
-  });
   if (report.results.some((result) => result.outcome === "failed")) return exitCodes.error;
-  if (report.results.length === 0) {
-    output.out(command === "open" ? `${options.site} is already running` : `${options.site} is not running`);
-  }
+  if (report.results.length === 0) output.out(`${options.site} is not running`);
   return exitCodes.ok;
 };

@@ -3,6 +3,7 @@
 
 import { actionMark, reasons, type Action, type Plan } from "../../plan/index.js";
 import type { ActionResult } from "../../log/events.js";
+import { formatSize } from "../../config/size.js";
 import { escapeControl } from "../../util/command-error.js";
 import { paint, type Output } from "../output.js";
 
@@ -28,8 +29,15 @@ export const renderPlan = (output: Output, plan: Plan, header: string): string[]
     lines.push(`  ${paint(output, "yellow", "!")} ${entry.site.padEnd(siteWidth)}  outdated     ${paint(output, "dim", entry.reasons.join(","))}  ${escapeControl(entry.message)}; ffvm reconcile restarts it`);
   }
   lines.push(summarize(plan));
+  lines.push(...renderElsewhere(output, plan));
   return lines;
 };
+
+/** Notes the disks kept here for sites that sites.yaml lists for other machines only. */
+export const renderElsewhere = (output: Output, plan: Plan): string[] =>
+  (plan.elsewhere ?? []).map(
+    (entry) => `${paint(output, "cyan", "kept:")} ${entry.site}'s ${formatSize(entry.diskBytes)} disk stays here; the site runs on ${entry.hosts.join(", ")} only`,
+  );
 
 const summarize = (plan: Plan): string => {
   if (plan.actions.length === 0) return "No changes: the VMs match sites.yaml.";

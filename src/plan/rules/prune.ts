@@ -4,11 +4,14 @@ import type { DesiredState } from "../../config/types.js";
 import type { ActualState } from "../../observe/types.js";
 import type { PlannedAction, PlanOptions } from "../types.js";
 import { defaultTrashRetentionMs } from "../types.js";
+import { disposableNames } from "./disposable.js";
 
 /** Stops and trashes what ffvm made for sites that are gone, from its records and disks only. */
 export const planPrune = (desired: DesiredState, actual: ActualState): PlannedAction[] => {
   const listed = new Set(desired.sites.map((site) => site.name));
-  const removed = new Set([...actual.disks.keys(), ...actual.vms.keys()].filter((name) => !listed.has(name)));
+  // Disposable VMs are never listed; src/plan/rules/disposable.ts plans them.
+  const disposable = disposableNames(actual);
+  const removed = new Set([...actual.disks.keys(), ...actual.vms.keys()].filter((name) => !listed.has(name) && !disposable.has(name)));
   const actions: PlannedAction[] = [];
   for (const site of [...removed].sort()) {
     const vm = actual.vms.get(site);

@@ -18,6 +18,7 @@ export const planVm = (site: Site, actual: ActualState, options: PlanOptions): V
     return { actions: running ? [{ kind: "stop-vm", site: site.name, reason: "StopRequested", message: `pid ${vm.pid}` }] : [] };
   }
   if (!running) {
+    if (options.holdStarts?.includes(site.name)) return { actions: [] };
     if (site.pinned) return { actions: [startAction(site, "PinnedNotRunning")] };
     if (options.start?.includes(site.name)) return { actions: [startAction(site, "OpenRequested")] };
     return { actions: [] };
