@@ -18,4 +18,25 @@ if [ -z "$url" ]; then
   exit 1
 fi
 
+# Links the host opens in this VM (ffvm open URL) arrive one per line on the
+# virtio-serial port org.ffvm.open; each goes to the running Firefox as a new
+# tab. The host closes the port after each link, which ends a read with EOF,
+# so the port is opened again after each round.
+# NOTE: passing a URL to the running Firefox relies on Firefox's remoting
+# under cage (Wayland); it has not been run in a built image.
+links=/dev/virtio-ports/org.ffvm.open
+if [ -r "$links" ]; then
+  (
+    while true; do
+      while IFS= read -r link; do
+        case $link in
+          http://* | https://*) firefox --profile "$FFVM_PROFILE_DIR" --new-tab "$link" || true ;;
+          *) printf 'ffvm-browser: ignored a link that is not http(s)\n' >&2 ;;
+        esac
+      done <"$links"
+      sleep 1
+    done
+  ) &
+fi
+
 exec firefox --profile "$FFVM_PROFILE_DIR" "$url"

@@ -167,6 +167,11 @@ in
   environment.defaultPackages = [ ];
   security.sudo.enable = false;
 
+  # The browser user reads the links the host sends (ffvm-browser.sh).
+  services.udev.extraRules = ''
+    SUBSYSTEM=="virtio-ports", ATTR{name}=="org.ffvm.open", OWNER="${browserUser}", MODE="0600"
+  '';
+
   users.groups.${browserUser} = { };
   users.users.${browserUser} = {
     isNormalUser = true;
