@@ -1,0 +1,49 @@
+// Timing helpers: every figure is a ratio against a baseline measured in the
+// same run, interleaved with the target, because these machines are shared
+// and their absolute speed varies from minute to minute.
+
+import { spawnSync } from "node:child_process";
+
+/** Returns the median of a list of numbers. */
+export const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+/** Runs a command once and returns its wall time in milliseconds; throws when it fails. */
+export const timeCommand = (command, args, options = {}) => {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(command, args, { stdio: ["ignore", "pipe", "pipe"], ...options });
+  const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+  if (result.status !== 0 && !(options.allowedStatus ?? []).includes(result.status)) {
+    throw new Error(`${command} ${args.join(" ")} exited with ${result.status}: ${result.stderr}`);
+  }
+  return elapsed;
+};
+
+/**
+ * Times a target command against a baseline command, alternating the two so
+ * that a slow moment of the machine hits both, and returns medians and ratio.
+ */
+export const compareCommands = ({ baseline, target, runs = 15, warmup = 2 }) => {
+  const baselineTimes = [];
+  const targetTimes = [];
+  for (let run = 0; run < warmup + runs; run++) {
+    const baselineTime = timeCommand(baseline.command, baseline.args, baseline.options);
+    const targetTime = timeCommand(target.command, target.args, target.options);
+    if (run >= warmup) {
+      baselineTimes.push(baselineTime);
+      targetTimes.push(targetTime);
+    }
+  }
+  const baselineMedian = median(baselineTimes);
+  const targetMedian = median(targetTimes);
+  return { baselineMs: baselineMedian, targetMs: targetMedian, ratio: targetMedian / baselineMedian };
+};
+
+/** Formats a ratio line: name, ratio, target, and whether it is met. */
+export const formatRatio = (name, { baselineMs, targetMs, ratio }, limit) => {
+  const verdict = limit === undefined ? "" : ratio <= limit ? `  (target ≤ ${limit}×: met)` : `  (target ≤ ${limit}×: MISSED)`;
+  return `${name.padEnd(44)} ${ratio.toFixed(2)}×  [${targetMs.toFixed(1)} ms vs ${baselineMs.toFixed(1)} ms]${verdict}`;
+};
