@@ -62,6 +62,7 @@ let
       (root + "/tsconfig.json")
       (root + "/tsconfig.build.json")
       (root + "/src")
+      (root + "/scripts")
       (lib.fileset.maybeMissing (root + "/schemas"))
       (lib.fileset.maybeMissing (root + "/sites.example.yaml"))
       ./.

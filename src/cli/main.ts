@@ -2,8 +2,7 @@
 // turns errors into exit codes.
 
 import { parseArgs } from "node:util";
-import { ConfigError } from "../config/errors.js";
-import { LockBusyError } from "../state/lock.js";
+import type { ConfigError } from "../config/errors.js";
 import { chooseConfigFile } from "./config-file.js";
 import { ExitError, exitCodes, UsageError } from "./exit.js";
 import { helpTexts, version } from "./help.js";
@@ -170,6 +169,8 @@ const parseStopTimeout = (text: string | undefined): number | undefined => {
   return seconds * 1000;
 };
 
+const isNamedError = <T extends Error = Error>(error: unknown, name: string): error is T => error instanceof Error && error.name === name;
+
 // Turns an error into output and an exit code.
 export const reportError = (error: unknown, output: Output): number => {
   if (error instanceof ExitError) return error.exitCode;
@@ -177,14 +178,16 @@ export const reportError = (error: unknown, output: Output): number => {
     output.err(`ffvm: ${error.message}\nRun 'ffvm --help' for usage.`);
     return exitCodes.usage;
   }
-  if (error instanceof ConfigError) {
+  // Matched by name, so that `ffvm --version` does not load the config and
+  // state modules only to compare classes.
+  if (isNamedError<ConfigError>(error, "ConfigError")) {
     output.err(error.message);
     const count = error.problems.filter((problem) => problem.severity === "error").length;
     const file = error.problems[0]?.file ?? "sites.yaml";
     output.err(`ffvm: ${count} ${count === 1 ? "error" : "errors"} in ${file}; nothing was changed`);
     return exitCodes.error;
   }
-  if (error instanceof LockBusyError) {
+  if (isNamedError(error, "LockBusyError")) {
     output.err(`ffvm: ${error.message}`);
     return exitCodes.error;
   }

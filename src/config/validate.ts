@@ -23,11 +23,14 @@ let compiled: { schema: Schema; validate: ValidateFunction } | undefined;
 // is none. Compiling costs about 100 ms, most of a validate command's time.
 const getValidator = async (): Promise<{ schema: Schema; validate: ValidateFunction }> => {
   if (compiled !== undefined) return compiled;
-  const schema = JSON.parse(readFileSync(schemaUrl, "utf8")) as Schema;
+  let schema: Schema;
   let validate: ValidateFunction;
   try {
-    validate = ((await import(generatedValidatorUrl.href)) as { default: ValidateFunction }).default;
+    const generated = (await import(generatedValidatorUrl.href)) as { default: ValidateFunction; schema: Schema };
+    validate = generated.default;
+    schema = generated.schema;
   } catch {
+    schema = JSON.parse(readFileSync(schemaUrl, "utf8")) as Schema;
     const { Ajv2020 } = await import("ajv/dist/2020.js");
     // The options must match those of scripts/build-validator.mjs.
     validate = new Ajv2020({ allErrors: true, verbose: true, strict: false }).compile(schema);

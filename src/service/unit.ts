@@ -14,7 +14,7 @@ export const unitName = "ffvm.service";
 export interface UnitOptions {
   /** Absolute path of the node executable. */
   node: string;
-  /** Absolute path of ffvm's dist/cli/bin.js. */
+  /** Absolute path of the ffvm executable, dist/bundle/ffvm.js. */
   ffvm: string;
   /** Arguments after bin.js, such as ["watch", "--config", "/home/alice/sites.yaml"]. */
   args: readonly string[];

@@ -6,10 +6,10 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "../../state/atomic.js";
 import { exitCodes, UsageError } from "../exit.js";
 import type { Output } from "../output.js";
+import { ffvmExecutablePath } from "../executable.js";
 
 export const desktopFileName = "ffvm.desktop";
 
@@ -65,8 +65,7 @@ export const renderDesktopEntry = (command: readonly string[]): string =>
     "",
   ].join("\n");
 
-/** Returns the absolute path of dist/cli/bin.js, the executable this module belongs to. */
-const ffvmBinPath = (): string => fileURLToPath(new URL("../bin.js", import.meta.url));
+const ffvmBinPath = ffvmExecutablePath;
 
 export const runHandler = async (args: readonly string[], options: HandlerCommandOptions, output: Output): Promise<number> => {
   const [action, ...extra] = args;

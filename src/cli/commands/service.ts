@@ -1,14 +1,14 @@
 // ffvm service install | uninstall: the systemd user unit that runs ffvm watch
 // with the graphical session. It never calls systemctl; it prints the commands.
 
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { renderUnit, unitName, userUnitDir } from "../../service/unit.js";
 import { exitCodes, UsageError } from "../exit.js";
 import type { Output } from "../output.js";
 import { parseWatchFlags, watchFlagArguments, type WatchFlags } from "./watch.js";
+import { ffvmExecutablePath } from "../executable.js";
 
 export interface ServiceCommandOptions {
   configFile: string;
@@ -95,6 +95,4 @@ const removeWantsLinks = async (dir: string, unitFile: string): Promise<string[]
   return removed;
 };
 
-// The executable ffvm runs as: dist/cli/bin.js, with symbolic links resolved,
-// so the unit keeps working when an npm bin link moves.
-const ffvmBinPath = (): string => realpathSync(fileURLToPath(new URL("../bin.js", import.meta.url)));
+const ffvmBinPath = ffvmExecutablePath;
