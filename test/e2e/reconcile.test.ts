@@ -147,7 +147,7 @@ describe("ffvm reconcile with the test guest", () => {
     expect(result.exitCode).toBe(1);
     const lines = result.stderr.split("\n");
     expect(lines).toContain(`${config}:20:3: sites.Bad_Name: invalid site name "Bad_Name": it contains "_"; use 1 to 63 lower-case letters, digits and dashes, starting and ending with a letter or digit, such as "bad-name", because the name becomes a file name, a QEMU -name value and a hostname`);
-    expect(lines).toContain(`${config}:21:10: sites.Bad_Name.url: "ftp://nope" has the scheme ftp:, but only http: and https: are allowed`);
+    expect(lines).toContain(`${config}:21:10: sites.Bad_Name.url: "ftp://nope" has the scheme ftp:, but only http: and https: are allowed; write an http or https URL with a host, such as "https://example.org/"`);
     expect(result.stderr).toContain(`${config}:22:13: sites.Bad_Name.memory: "lots" is a string, not an integer`);
     expect(result.stderr).toContain("nothing was changed");
 
