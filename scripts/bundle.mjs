@@ -3,7 +3,6 @@
 // the tsc output and node_modules: loading yaml alone as separate CommonJS
 // files took about 65 ms, most of a no-op command's time.
 
-import { copyFileSync } from "node:fs";
 import { build } from "esbuild";
 
 const outdir = new URL("../dist/bundle/", import.meta.url).pathname;
@@ -24,5 +23,15 @@ await build({
   logLevel: "warning",
 });
 
-// validate.ts imports the precompiled validator from next to itself.
-copyFileSync(new URL("../dist/config/sites-validator.js", import.meta.url), `${outdir}sites-validator.js`);
+// validate.ts imports the precompiled validator from next to itself; it is
+// bundled on its own because validate.ts loads it by a computed path.
+await build({
+  entryPoints: [new URL("../dist/config/sites-validator.js", import.meta.url).pathname],
+  outfile: `${outdir}sites-validator.js`,
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  minify: true,
+  logLevel: "warning",
+});

@@ -3,11 +3,12 @@
 import { hostname } from "node:os";
 import { formatProblem, readDesiredState, type ConfigProblem, type ReadConfigResult } from "./config/index.js";
 import type { DesiredState } from "./config/types.js";
-import { apply, type ApplyOptions } from "./apply/index.js";
+import type { ApplyOptions } from "./apply/index.js";
 import { ignoreEvents, type ActionResult, type EventListener } from "./log/events.js";
 import { observe } from "./observe/index.js";
 import type { ActualState } from "./observe/types.js";
 import { plan, type ActionKind, type Plan, type PlanOptions } from "./plan/index.js";
+import { removeLeftovers } from "./state/leftovers.js";
 import { acquireLock } from "./state/lock.js";
 import { defaultStateDir, ensureStateDirs, statePaths, type StatePaths } from "./state/paths.js";
 
@@ -88,9 +89,12 @@ const applyRounds = async (
   stateDir: string,
   warnings: ConfigProblem[],
 ): Promise<ReconcileReport> => {
+  // What an interrupted apply left (temporary files, half-made disks) goes
+  // first, so that observe does not take it for state.
+  for (const file of await removeLeftovers(paths)) emit({ kind: "warning", message: `removed ${file}, left by an interrupted apply` });
   let actual = await observe(paths, desired.image);
   const firstPlan = makePlan(actual);
-  const results = firstPlan.refusal === undefined ? await apply(firstPlan.actions, paths, desired, emit, options) : [];
+  const results = firstPlan.refusal === undefined ? await applyActions(firstPlan.actions, paths, desired, emit, options) : [];
   const built = results.some((result) => result.action.kind === "build-image" && result.outcome === "done");
   if (!built) return { stateDir, desired, actual, plan: firstPlan, results, warnings };
 
@@ -98,7 +102,7 @@ const applyRounds = async (
   const secondPlan = makePlan(actual, { start: [], stop: [] });
   const offset = firstPlan.actions.length;
   const renumbered = secondPlan.actions.map((action) => ({ ...action, id: action.id + offset }));
-  const more = await apply(renumbered, paths, desired, emit, options);
+  const more = await applyActions(renumbered, paths, desired, emit, options);
   const merged: Plan = { actions: [...firstPlan.actions, ...renumbered], outdated: secondPlan.outdated };
   if (firstPlan.elsewhere !== undefined) merged.elsewhere = firstPlan.elsewhere;
   return { stateDir, desired, actual, plan: merged, results: [...results, ...more], warnings };
@@ -112,4 +116,12 @@ const scopePlan = (full: Plan, site: string | undefined, kinds: readonly ActionK
   );
   const outdated = full.outdated.filter((entry) => entry.site === site);
   return { actions: actions.map((action, index) => ({ ...action, id: index + 1 })), outdated };
+};
+
+// Loads the apply code (execa, p-queue, QEMU handling) only when there is
+// something to do, so a no-op reconcile starts faster.
+const applyActions = async (...args: Parameters<typeof import("./apply/index.js").apply>): Promise<ActionResult[]> => {
+  if (args[0].length === 0) return [];
+  const { apply } = await import("./apply/index.js");
+  return apply(...args);
 };

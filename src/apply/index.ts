@@ -6,7 +6,6 @@ import PQueue from "p-queue";
 import type { DesiredState } from "../config/types.js";
 import type { ActionResult, EventListener } from "../log/events.js";
 import type { Action } from "../plan/actions.js";
-import { removeLeftovers } from "../state/leftovers.js";
 import type { StatePaths } from "../state/paths.js";
 import type { ApplyContext, ApplyOptions } from "./context.js";
 import { handleCreateDisk, handleGrowDisk, handlePurgeTrash, handleTrashDisk } from "./handlers/disk.js";
@@ -32,8 +31,6 @@ export const apply = async (
     progress: (action, message) => emit({ kind: "action-progress", action, message }),
   };
   const results: ActionResult[] = [];
-
-  for (const file of await removeLeftovers(paths)) emit({ kind: "warning", message: `removed ${file}, left by an interrupted apply` });
 
   // The image first: starts wait for it, and it runs alone.
   for (const action of actions.filter((entry) => entry.kind === "build-image")) {

@@ -2,7 +2,7 @@
 
 import { ConfigError, sortProblems, type ConfigProblem } from "./errors.js";
 import { loadConfig } from "./load.js";
-import { checkReferences, resolveConfig } from "./resolve.js";
+import { checkReferences, loadCronValidator, resolveConfig } from "./resolve.js";
 import type { DesiredState } from "./types.js";
 import { validateConfig } from "./validate.js";
 
@@ -16,6 +16,7 @@ export interface ReadConfigResult {
 export const readDesiredState = async (file: string): Promise<ReadConfigResult> => {
   const config = await loadConfig(file);
   const schemaProblems = await validateConfig(config);
+  if (usesReset(config.data)) await loadCronValidator();
   if (config.problems.length > 0 || schemaProblems.length > 0) {
     throw new ConfigError(combineProblems([config.problems, schemaProblems, checkReferences(config)]));
   }
@@ -42,3 +43,12 @@ const combineProblems = (stages: ConfigProblem[][]): ConfigProblem[] => {
 
 export { ConfigError, formatProblem, type ConfigProblem } from "./errors.js";
 export type { Addon, DesiredState, ImageSource, Site, Vpn } from "./types.js";
+
+// Tells whether defaults: or a site sets reset:, the one key checked with node-cron.
+const usesReset = (data: unknown): boolean => {
+  const record = (value: unknown): Record<string, unknown> | undefined =>
+    typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  const root = record(data);
+  if (record(root?.defaults)?.reset !== undefined) return true;
+  return Object.values(record(root?.sites) ?? {}).some((site) => record(site)?.reset !== undefined);
+};

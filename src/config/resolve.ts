@@ -5,7 +5,6 @@
 
 import { createHash } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
-import { validateDetailed as validateCron } from "node-cron";
 import { formatKeyPath, showValue, type ConfigProblem } from "./errors.js";
 import { locate, type LoadedConfig } from "./load.js";
 import { resolveConfigPath } from "./paths.js";
@@ -169,8 +168,21 @@ const buildSite = (configFile: string, name: string, settings: typeof builtinDef
   return site;
 };
 
+type CronValidator = (expression: string) => { valid: boolean; errors: { message: string }[] };
+
+let validateCron: CronValidator | undefined;
+
+/**
+ * Loads node-cron's validator for reset: expressions. Only a sites.yaml that
+ * uses reset: needs it, so other files are read without loading node-cron.
+ */
+export const loadCronValidator = async (): Promise<void> => {
+  validateCron ??= (await import("node-cron")).validateDetailed;
+};
+
 // Checks a reset: cron expression with node-cron, which ffvm watch schedules it with.
 const checkResetSchedule = (expression: string, path: (string | number)[], report: Report): void => {
+  if (validateCron === undefined) throw new Error("loadCronValidator() must finish before a reset: is checked");
   const { valid, errors } = validateCron(expression);
   if (valid) return;
   const why = errors.map((error) => error.message).join("; ");

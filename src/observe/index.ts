@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import type { DesiredState, ImageSource } from "../config/types.js";
 import { fingerprintFlake, fingerprintRunner } from "../image/fingerprint.js";
-import { readQcow2Header } from "../qemu/qcow2.js";
+import { readQcow2HeaderSync } from "../qemu/qcow2.js";
 import type { StatePaths } from "../state/paths.js";
 import { listDir, readImageRecord, readVmRecords } from "../state/records.js";
 import { parseTrashFileName } from "./trash.js";
@@ -30,7 +30,7 @@ const observeDisks = async (paths: StatePaths, problems: string[]): Promise<Map<
     if (match === null) continue;
     const path = `${paths.disks}/${name}`;
     try {
-      const header = await readQcow2Header(path);
+      const header = readQcow2HeaderSync(path);
       disks.set(match[1]!, { site: match[1]!, path, virtualSize: header.virtualSize });
     } catch (error) {
       problems.push(`disk ${path}: ${(error as Error).message}`);

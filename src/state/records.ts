@@ -1,6 +1,7 @@
 // Records of what ffvm started and built, kept as JSON in the state directory.
 
-import { readdir, readFile, rm } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { readdir, rm } from "node:fs/promises";
 import { writeJsonAtomic } from "./atomic.js";
 import type { StatePaths } from "./paths.js";
 
@@ -88,9 +89,11 @@ export const listDir = async (dir: string): Promise<string[]> => {
   }
 };
 
+// Synchronous, like the qcow2 header reads: observe reads one record per VM,
+// and small synchronous reads beat the same reads queued on libuv's thread pool.
 const readJson = async (file: string): Promise<unknown> => {
   try {
-    return JSON.parse(await readFile(file, "utf8")) as unknown;
+    return JSON.parse(readFileSync(file, "utf8")) as unknown;
   } catch {
     return undefined;
   }
