@@ -128,8 +128,9 @@ up at login; about 150 ms after each save of sites.yaml or of a file it names
 schedule; after a suspend; and when a scheduled reset falls due. An invalid
 sites.yaml is reported once and the last valid version stays in effect.
 Outdated VMs are reported, not restarted, unless --restart-outdated is given.
-A pinned VM that dies starts again at once, then after --retry-delay,
-doubling with each crash; after --max-crashes within --crash-window it stays
+A pinned VM that dies is noticed at the next heal (or save, or SIGHUP) and
+started again; after a second crash the restart waits --retry-delay, doubling
+with each crash, and after --max-crashes within --crash-window it stays
 stopped and ffvm status shows it as failing. SIGHUP reconciles at once.
 Stopping ffvm watch leaves the VMs running.
 

@@ -46,6 +46,9 @@ export const commandOptions: Record<string, readonly string[]> = {
   sites: ["names"],
 };
 
+// How many words each command takes after its name; the rest take none.
+const commandArguments: Record<string, number> = { open: 1, stop: 1, logs: 1, handler: 1, completion: 1, service: 1 };
+
 export const main = async (argv: readonly string[], output: Output): Promise<number> => {
   const { values, positionals } = parseCommandLine(argv);
   const [command, ...rest] = positionals;
@@ -65,6 +68,13 @@ export const main = async (argv: readonly string[], output: Output): Promise<num
   }
   for (const name of Object.keys(values)) {
     if (!["config", "state-dir", ...allowed].includes(name)) throw new UsageError(`ffvm ${command} has no --${name} option`);
+  }
+
+  // A stray word would otherwise be ignored, and `ffvm reconcile bank` would
+  // reconcile every site.
+  const maxArguments = commandArguments[command] ?? 0;
+  if (rest.length > maxArguments) {
+    throw new UsageError(`ffvm ${command} takes ${maxArguments === 0 ? "no arguments" : `at most ${maxArguments}`}, got ${rest.map((word) => JSON.stringify(word)).join(" ")}; see ffvm ${command} --help`);
   }
 
   const configFile = chooseConfigFile(values.config);

@@ -12,6 +12,6 @@ export const checkPruneGuard = (actions: readonly PlannedAction[], actual: Actua
   if (trashed === 0 || trashed * 2 <= total) return undefined;
   return {
     reason: "PruneGuard",
-    message: `the plan would move ${trashed} of ${total} disks to trash; check sites.yaml, or run again with --force if that is intended`,
+    message: `the plan would move ${trashed} of ${total} ${total === 1 ? "disk" : "disks"} to trash; check sites.yaml, or run ffvm reconcile --force if that is intended`,
   };
 };

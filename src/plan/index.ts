@@ -42,7 +42,10 @@ export const plan = (desired: DesiredState, actual: ActualState, options: PlanOp
 
   const refusal = checkPruneGuard(planned, actual, options.force ?? false);
   const kept = otherHosts.kept.length > 0 ? { elsewhere: otherHosts.kept } : {};
-  if (refusal !== undefined) return { actions: [], outdated, refusal, ...kept };
+  if (refusal !== undefined) {
+    const refused = planned.map((action, index) => ({ id: index + 1, ...action }));
+    return { actions: [], outdated, refusal: { ...refusal, actions: refused }, ...kept };
+  }
   return { actions: planned.map((action, index) => ({ id: index + 1, ...action })), outdated, ...kept };
 };
 

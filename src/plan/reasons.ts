@@ -5,6 +5,7 @@ export const reasons = {
   ImageChanged: "the image source changed since the last build",
   ImageMissing: "the last built image is gone from the nix store",
   DiskMissing: "the site has no disk",
+  DiskInTrash: "the site has no disk, but its disk is in trash",
   SizeIncreased: "the configured disk size grew",
   PinnedNotRunning: "the site is pinned and its VM is not running",
   OpenRequested: "a start of the site was requested",

@@ -43,6 +43,8 @@ export interface Outdated {
 export interface Refusal {
   reason: "PruneGuard";
   message: string;
+  /** The actions the refused plan held, none of which is applied; shown so a person can see what sites.yaml would remove. */
+  actions?: Action[];
 }
 
 export type PlannedAction = Omit<Action, "id">;

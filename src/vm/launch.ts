@@ -83,9 +83,10 @@ export const launchVm = async (options: LaunchOptions): Promise<VmRecord> => {
     options.onProgress?.(`QEMU pid ${runner.pid} started, waiting for QMP`);
     await waitForQmp(site.name, disk, files, runner, options.readyTimeoutMs ?? 30_000);
     faultPoint("vm-start-after-qmp");
-    // QEMU has a disposable VM's disk open now, so unlinking it frees the
-    // space the moment QEMU exits, however the VM ends.
-    if (site.disposable === true) await rm(disk, { force: true });
+    // QEMU has an ephemeral or disposable VM's disk open now, so unlinking
+    // it frees the space, and loses its contents, the moment QEMU exits,
+    // however the VM ends: a crash or a kill leaves no disk behind.
+    if (site.ephemeral || site.disposable === true) await rm(disk, { force: true });
 
     const qemuPid = readPidFile(files.pidFile) ?? runner.pid;
     const started: VmRecord = { ...record, pid: qemuPid, startTime: readStartTime(qemuPid) ?? 0 };

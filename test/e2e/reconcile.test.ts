@@ -172,6 +172,18 @@ describe("ffvm reconcile with the test guest", () => {
     expect(again.stdout).toContain("No changes");
     expect(again.exitCode).toBe(0);
   });
+  it("restores a trashed disk when the site returns", async () => {
+    writeFileSync(config, sitesYaml(runnerPath(), { nixosMemory: 384 }));
+    const plan = await cli("reconcile", "--dry-run");
+    expect(plan.stdout).toMatch(/\+ discourse\s+create-disk\s+DiskInTrash\s+restored from trash\/discourse-\d{8}T\d{6}Z\.qcow2/);
+
+    const result = await cli("reconcile");
+    expect(result.exitCode).toBe(0);
+    expect(readdirSync(join(state, "trash"))).toEqual([]);
+    expect(existsSync(join(state, "disks", "discourse.qcow2"))).toBe(true);
+    // The guest finds the marker of its first boot: the disk came back, not an empty one.
+    expect((await waitForReady("discourse")).get("marker")).toBe("boot-1");
+  });
 });
 
 // A process that exited but was not reaped yet (state Z) counts as stopped.

@@ -144,3 +144,19 @@ describe("plan", () => {
     });
   });
 });
+
+describe("plan disk from trash", () => {
+  it("restores the newest trashed disk", () => {
+    const actual = new FakeActual().trash("bank", new Date("2026-12-01T00:00:00Z")).trash("bank", new Date("2026-12-03T00:00:00Z")).state;
+    actual.trash[1]!.file = "/state/trash/bank-20261203T000000Z.qcow2";
+    const result = plan(makeDesired([makeSite("bank")]), actual, { now });
+    expect(result.actions.map((action) => [action.kind, action.reason, action.file])).toEqual([["create-disk", "DiskInTrash", "/state/trash/bank-20261203T000000Z.qcow2"]]);
+    expect(result.actions[0]?.message).toBe("restored from trash/bank-20261203T000000Z.qcow2");
+  });
+
+  it("creates an empty disk without trash", () => {
+    const actual = new FakeActual().trash("other", new Date("2026-12-03T00:00:00Z")).state;
+    const result = plan(makeDesired([makeSite("bank")]), actual, { now });
+    expect(result.actions.map((action) => action.reason)).toEqual(["DiskMissing"]);
+  });
+});

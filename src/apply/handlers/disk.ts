@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { rename, rm } from "node:fs/promises";
+import { link, rename, rm } from "node:fs/promises";
 import { trashFileName } from "../../observe/trash.js";
 import { findRunningVm } from "../../observe/vms.js";
 import type { Action } from "../../plan/actions.js";
@@ -16,6 +16,15 @@ import type { ApplyContext } from "../context.js";
 export const handleCreateDisk = async (action: Action, context: ApplyContext): Promise<"done" | "skipped"> => {
   const path = context.paths.disk(action.site);
   if (existsSync(path)) return "skipped";
+  if (action.file !== undefined && existsSync(action.file)) {
+    // link() fails with EEXIST rather than replace a disk, and only then does
+    // the trashed name go, so a kill at any moment leaves the disk in one or
+    // both places.
+    await link(action.file, path);
+    await rm(action.file);
+    await syncDirectory(context.paths.disks);
+    return "done";
+  }
   await createDisk(path, action.bytes ?? 0);
   return "done";
 };

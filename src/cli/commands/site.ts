@@ -2,7 +2,7 @@
 // ffvm open lives in open.ts.
 
 import { reconcile } from "../../reconcile.js";
-import { exitCodes } from "../exit.js";
+import { exitCodes, UsageError } from "../exit.js";
 import type { Output } from "../output.js";
 import { createEventView } from "../render/progress.js";
 
@@ -35,6 +35,13 @@ export const runStop = async (options: SiteCommandOptions, output: Output): Prom
     view.close();
   }
   if (report.results.some((result) => result.outcome === "failed")) return exitCodes.error;
-  if (report.results.length === 0) output.out(`${options.site} is not running`);
+  if (report.results.length > 0) return exitCodes.ok;
+  // Nothing to stop: a typo should not pass for a stopped site.
+  const known = report.desired.sites.some((site) => site.name === options.site) || report.actual.vms.has(options.site) || report.actual.disks.has(options.site);
+  if (!known) {
+    const names = report.desired.sites.map((site) => site.name).join(", ");
+    throw new UsageError(`site ${JSON.stringify(options.site)} is not in ${options.configFile} and has no VM or disk; sites: ${names || "(none)"}`);
+  }
+  output.out(`${options.site} is not running`);
   return exitCodes.ok;
 };

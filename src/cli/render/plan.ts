@@ -20,6 +20,10 @@ export const formatAction = (output: Output, action: Action, siteWidth: number):
 export const renderPlan = (output: Output, plan: Plan, header: string): string[] => {
   const lines: string[] = [header];
   if (plan.refusal !== undefined) {
+    const refused = plan.refusal.actions ?? [];
+    const width = Math.max(7, ...refused.map((action) => action.site.length));
+    if (refused.length > 0) lines.push("The refused plan, of which nothing was done:");
+    for (const action of refused) lines.push(formatAction(output, action, width));
     lines.push(paint(output, "red", `Plan refused: ${plan.refusal.message}`));
     return lines;
   }
