@@ -8,7 +8,7 @@ import type { StatePaths } from "../state/paths.js";
 import { listDir, readImageRecord, readVmRecords } from "../state/records.js";
 import { parseTrashFileName } from "./trash.js";
 import type { ActualState, ObservedDisk, ObservedImage, ObservedVm, TrashEntry } from "./types.js";
-import { observeVm } from "./vms.js";
+import { createProcessIndex, observeVm } from "./vms.js";
 
 /** Observes disks, VMs, the image and the trash of a state directory. */
 export const observe = async (paths: StatePaths, image: ImageSource): Promise<ActualState> => {
@@ -42,7 +42,8 @@ const observeDisks = async (paths: StatePaths, problems: string[]): Promise<Map<
 const observeVms = async (paths: StatePaths, problems: string[]): Promise<Map<string, ObservedVm>> => {
   const { records, problems: recordProblems } = await readVmRecords(paths);
   for (const problem of recordProblems) problems.push(`${problem.file}: ${problem.message}`);
-  return new Map(records.map((record) => [record.site, observeVm(paths, record)]));
+  const processes = createProcessIndex();
+  return new Map(records.map((record) => [record.site, observeVm(paths, record, processes)]));
 };
 
 const observeImage = async (paths: StatePaths, source: ImageSource): Promise<ObservedImage> => {

@@ -13,9 +13,9 @@ import type { ObservedVm } from "./types.js";
  * ffvm died before recording QEMU's pid (the record then contains pid 0), QEMU's
  * pidfile or a search of /proc still finds a VM that ffvm started for the site.
  */
-export const observeVm = (paths: StatePaths, record: VmRecord): ObservedVm => {
+export const observeVm = (paths: StatePaths, record: VmRecord, processes?: ProcessIndex): ObservedVm => {
   if (isRecordedVmAlive(paths, record)) return { site: record.site, record, state: "running", pid: record.pid };
-  const found = findVmProcess(paths, record.site);
+  const found = findVmProcess(paths, record.site, processes);
   if (found !== undefined) {
     return { site: record.site, record: { ...record, pid: found.pid, startTime: found.startTime }, state: "running", pid: found.pid };
   }
@@ -34,7 +34,7 @@ export const isRecordedVmAlive = (paths: StatePaths, record: VmRecord): boolean 
  * directory: QEMU, or the runner just before it execs QEMU. The runner execs
  * QEMU, so both have the same pid.
  */
-export const findVmProcess = (paths: StatePaths, site: string): ProcessInfo | undefined => {
+export const findVmProcess = (paths: StatePaths, site: string, processes?: ProcessIndex): ProcessInfo | undefined => {
   const files = runFilesIn(paths.runDir(site));
   const option = qmpOption(files);
   const fromPidFile = readPidFile(files.pidFile);
@@ -43,7 +43,39 @@ export const findVmProcess = (paths: StatePaths, site: string): ProcessInfo | un
     const startTime = readStartTime(fromPidFile);
     if (argv !== undefined && startTime !== undefined && isVmArgv(argv, site, option)) return { pid: fromPidFile, startTime, argv };
   }
-  return findProcesses((argv) => isVmArgv(argv, site, option) || isRunnerArgv(argv, site, option))[0];
+  const matches = (argv: readonly string[]): boolean => isVmArgv(argv, site, option) || isRunnerArgv(argv, site, option);
+  if (processes !== undefined) return processes.withQmpOption(option).find((candidate) => matches(candidate.argv));
+  return findProcesses(matches)[0];
+};
+
+/** Processes that carry a -qmp option, read from /proc once for all records of an observe. */
+export interface ProcessIndex {
+  withQmpOption: (option: string) => ProcessInfo[];
+}
+
+/**
+ * Scans /proc once, on the first lookup, and indexes processes by their -qmp
+ * value. Searching /proc once per dead record made observe cost records ×
+ * processes file reads.
+ */
+export const createProcessIndex = (): ProcessIndex => {
+  let byOption: Map<string, ProcessInfo[]> | undefined;
+  return {
+    withQmpOption: (option) => {
+      if (byOption === undefined) {
+        byOption = new Map();
+        for (const info of findProcesses((argv) => argv.includes("-qmp"))) {
+          // A runner may pass a -qmp of its own before ffvm's, so every value counts.
+          info.argv.forEach((arg, index) => {
+            const value = info.argv[index + 1];
+            if (arg !== "-qmp" || value === undefined) return;
+            byOption!.set(value, [...(byOption!.get(value) ?? []), info]);
+          });
+        }
+      }
+      return byOption.get(option) ?? [];
+    },
+  };
 };
 
 // QEMU started with the site's -name and the -qmp socket of this state directory.
