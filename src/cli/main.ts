@@ -6,7 +6,7 @@ import type { ConfigError } from "../config/errors.js";
 import { chooseConfigFile } from "./config-file.js";
 import { ExitError, exitCodes, UsageError } from "./exit.js";
 import { helpTexts, version } from "./help.js";
-import { processOutput, type Output } from "./output.js";
+import type { Output } from "./output.js";
 
 export const optionSpec = {
   config: { type: "string" },

@@ -1,13 +1,12 @@
 // Starts one site's VM: the runner with ffvm's arguments after its own,
 // detached, so the VM outlives ffvm.
 
-import { readFileSync } from "node:fs";
 import { chmod, mkdir, open, rename, rm, statfs } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Site } from "../config/types.js";
 import { buildSiteArchive } from "../bundle/site-archive.js";
 import { describeProcess, findFileUsers, isSameProcess, readStartTime } from "../observe/processes.js";
-import { findVmProcess } from "../observe/vms.js";
+import { findVmProcess, readPidFile } from "../observe/vms.js";
 import { buildQemuArgs, runFilesIn, type RunFiles } from "../qemu/args.js";
 import { createDisk } from "../qemu/img.js";
 import { startPasst, stopPasst } from "../qemu/passt.js";
@@ -224,11 +223,3 @@ const describeEarlyExit = async (site: string, disk: string, files: RunFiles): P
 // NOTE: a guess at what QEMU needs to start; the disk then grows with use.
 const nearlyFullBytes = 1024 * 1024;
 
-const readPidFile = (file: string): number | undefined => {
-  try {
-    const pid = Number(readFileSync(file, "utf8").trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-};
