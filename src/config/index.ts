@@ -1,6 +1,7 @@
 // Reads sites.yaml into the desired state: load, validate, resolve.
 
 import { ConfigError, sortProblems, type ConfigProblem } from "./errors.js";
+import { checkImagePresent } from "./image-check.js";
 import { loadConfig } from "./load.js";
 import { checkReferences, loadCronValidator, resolveConfig } from "./resolve.js";
 import type { DesiredState } from "./types.js";
@@ -21,7 +22,7 @@ export const readDesiredState = async (file: string): Promise<ReadConfigResult> 
     throw new ConfigError(combineProblems([config.problems, schemaProblems, checkReferences(config)]));
   }
   const { desired, problems } = resolveConfig(config);
-  const sorted = sortProblems(problems);
+  const sorted = sortProblems([...problems, ...checkImagePresent(config)]);
   if (desired === undefined || sorted.some((problem) => problem.severity === "error")) throw new ConfigError(sorted);
   return { desired, warnings: sorted };
 };

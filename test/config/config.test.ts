@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync, chmodSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -35,8 +35,10 @@ describe("readDesiredState", () => {
 
   it("resolves paths against the file", async () => {
     const file = writeConfig("sites:\n  a:\n    url: https://a.example\nimage:\n  flake: ./nix\nstateDir: ./state\n");
-    const { desired } = await readDesiredState(file);
     const dir = file.replace(/\/sites\.yaml$/, "");
+    mkdirSync(join(dir, "nix"));
+    writeFileSync(join(dir, "nix", "flake.nix"), "{ outputs = { self }: { }; }\n");
+    const { desired } = await readDesiredState(file);
     expect(desired.image).toEqual({ kind: "flake", flake: `${dir}/nix`, attribute: "vm" });
     expect(desired.stateDir).toBe(`${dir}/state`);
   });
@@ -131,5 +133,24 @@ describe("parseSize", () => {
   it("rejects sizes without a unit", () => {
     expect(parseSize("4")).toBeUndefined();
     expect(parseSize("0G")).toBeUndefined();
+  });
+});
+
+describe("image checks", () => {
+  it("rejects a missing flake", async () => {
+    const errors = await errorsOf("sites: {}\nimage:\n  flake: ./nope\n");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^sites\.yaml:3:10: image\.flake: flake "\.\/nope" not found: \/.*\/nope\/flake\.nix does not exist; point flake: at the directory that holds flake\.nix$/);
+  });
+
+  it("rejects a missing runner", async () => {
+    const errors = await errorsOf("sites: {}\nimage:\n  runner: ./result/bin/run-ffvm-vm\n");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^sites\.yaml:3:11: image\.runner: runner "\.\/result\/bin\/run-ffvm-vm" not found at \/.*; build the image/);
+  });
+
+  it("leaves the default flake unchecked", async () => {
+    const { desired } = await readDesiredState(writeConfig("sites: {}\n"));
+    expect(desired.image.kind).toBe("flake");
   });
 });

@@ -45,6 +45,8 @@ describe("targetsOfDesired", () => {
   it("watches the image flake as a tree", async () => {
     const dir = makeDir();
     writeFileSync(join(dir, "sites.yaml"), "sites: {}\nimage:\n  flake: ./nix\n");
+    mkdirSync(join(dir, "nix"));
+    writeFileSync(join(dir, "nix", "flake.nix"), "{ outputs = { self }: { }; }\n");
     const { desired } = await readDesiredState(join(dir, "sites.yaml"));
     expect(targetsOfDesired(desired).trees).toEqual([join(dir, "nix")]);
   });
