@@ -1,8 +1,8 @@
 // Status of every site and orphan, from the desired and actual state.
 
 import { readFileSync, statSync } from "node:fs";
-import type { DesiredState } from "../config/types.js";
-import type { ActualState } from "../observe/types.js";
+import type { DesiredState, Site } from "../config/types.js";
+import type { ActualState, ObservedVm } from "../observe/types.js";
 import { runsOnHost } from "../plan/rules/hosts.js";
 
 /** other-host: a site that sites.yaml lists for other machines only, with a disk or VM on this one. */
@@ -61,39 +61,14 @@ export const collectStatus = (
     if (!runsOnHost(site, hostname)) {
       // Listed for other machines: shown only for what it left here.
       if (vm === undefined && !actual.disks.has(site.name)) continue;
-      rows.push({
-        site: site.name,
-        state: "other-host",
-        pinned: site.pinned,
-        ephemeral: site.ephemeral,
-        pid: running ? vm.pid : null,
-        memoryMiB: site.memory,
-        rssMiB: running ? readRssMiB(vm.pid) : null,
-        startedAt: running ? vm.record.startedAt : null,
-        diskBytes: actual.disks.get(site.name)?.virtualSize ?? null,
-        url: site.url,
-        ...placement,
-      });
+      rows.push({ ...listedRow(site, vm, actual, "other-host"), ...placement });
       continue;
     }
     const outdated = running && (vm.record.settingsHash !== site.settingsHash || (actual.image.currentId !== undefined && vm.record.imageId !== actual.image.currentId));
     const failure = running ? undefined : failures.get(site.name);
     let state: SiteState = failure === undefined ? "stopped" : "failing";
     if (running) state = outdated ? "outdated" : "running";
-    rows.push({
-      site: site.name,
-      state,
-      pinned: site.pinned,
-      ephemeral: site.ephemeral,
-      pid: running ? vm.pid : null,
-      memoryMiB: site.memory,
-      rssMiB: running ? readRssMiB(vm.pid) : null,
-      startedAt: running ? vm.record.startedAt : null,
-      diskBytes: actual.disks.get(site.name)?.virtualSize ?? null,
-      url: site.url,
-      ...(failure === undefined ? {} : { failure }),
-      ...placement,
-    });
+    rows.push({ ...listedRow(site, vm, actual, state), ...(failure === undefined ? {} : { failure }), ...placement });
   }
   const listed = new Set(desired.sites.map((site) => site.name));
   const orphans = new Set([...actual.disks.keys(), ...actual.vms.keys()].filter((name) => !listed.has(name)));
@@ -131,6 +106,23 @@ const diskUsage = (path: string | undefined): number | null => {
   } catch {
     return null;
   }
+};
+
+// The columns of a listed site's row that come from the site and its VM.
+const listedRow = (site: Site, vm: ObservedVm | undefined, actual: ActualState, state: SiteState) => {
+  const running = vm?.state === "running";
+  return {
+    site: site.name,
+    state,
+    pinned: site.pinned,
+    ephemeral: site.ephemeral,
+    pid: running ? vm.pid : null,
+    memoryMiB: site.memory,
+    rssMiB: running ? readRssMiB(vm.pid) : null,
+    startedAt: running ? vm.record.startedAt : null,
+    diskBytes: actual.disks.get(site.name)?.virtualSize ?? null,
+    url: site.url,
+  };
 };
 
 const readRssMiB = (pid: number): number | null => {
