@@ -44,6 +44,7 @@ export const compareCommands = ({ baseline, target, runs = 15, warmup = 2 }) => 
 
 /** Formats a ratio line: name, ratio, target, and whether it is met. */
 export const formatRatio = (name, { baselineMs, targetMs, ratio }, limit) => {
-  const verdict = limit === undefined ? "" : ratio <= limit ? `  (target ≤ ${limit}×: met)` : `  (target ≤ ${limit}×: MISSED)`;
+  let verdict = "";
+  if (limit !== undefined) verdict = `  (target ≤ ${limit}×: ${ratio <= limit ? "met" : "MISSED"})`;
   return `${name.padEnd(44)} ${ratio.toFixed(2)}×  [${targetMs.toFixed(1)} ms vs ${baselineMs.toFixed(1)} ms]${verdict}`;
 };

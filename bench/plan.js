@@ -35,7 +35,7 @@ const timePlan = (count, runs) => {
     const started = process.hrtime.bigint();
     const result = plan(desired, actual, { now });
     const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
-    if (result.actions.length !== 0) throw new Error(`plan of ${count} matching sites holds ${result.actions.length} actions`);
+    if (result.actions.length !== 0) throw new Error(`plan of ${count} matching sites contains ${result.actions.length} actions`);
     if (run >= 3) times.push(elapsed);
   }
   return median(times);

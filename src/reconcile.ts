@@ -19,7 +19,7 @@ export interface ReconcileOptions extends ApplyOptions, Omit<PlanOptions, "now">
   dryRun?: boolean;
   /** Wait for another applier to release the lock instead of failing. @default true */
   wait?: boolean;
-  /** Name of the command, stored in the lock so a waiting process can say who holds it. */
+  /** Name of the command, stored in the lock so a waiting process can name the holder. */
   command?: string;
   /** Carry out only the actions of this site (and an image build it needs). */
   onlySite?: string;

@@ -1,4 +1,4 @@
-// What every action handler needs.
+// The context every action handler receives.
 
 import type { DesiredState, Site } from "../config/types.js";
 import type { EventListener } from "../log/events.js";

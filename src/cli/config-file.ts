@@ -1,4 +1,4 @@
-// Which sites.yaml a command reads.
+// The choice of the sites.yaml a command reads.
 
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";

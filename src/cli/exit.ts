@@ -3,7 +3,7 @@
 export const exitCodes = {
   ok: 0,
   error: 1,
-  /** With --detailed-exitcode: the plan holds changes, as terraform plan does. */
+  /** With --detailed-exitcode: the plan contains changes, as terraform plan does. */
   changes: 2,
   usage: 64,
 } as const;

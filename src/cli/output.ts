@@ -1,4 +1,5 @@
-// Where commands write, so tests can capture it and colour follows the terminal.
+// The output streams of commands, passed in so that tests can capture them
+// and colour follows the terminal.
 
 export interface Output {
   out: (text: string) => void;

@@ -47,7 +47,7 @@ export interface Site {
 /** The settings of `defaults:` merged over the built-in values; disposable VMs start with them. */
 export type SiteSettings = Pick<Site, "memory" | "cpus" | "diskBytes" | "disk" | "addons" | "style" | "color" | "audio" | "vpn">;
 
-/** Where the VM image comes from. */
+/** The source of the VM image. */
 export type ImageSource =
   | { kind: "flake"; flake: string; attribute: string }
   | { kind: "runner"; runner: string };

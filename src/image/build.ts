@@ -69,7 +69,7 @@ export const findRunner = async (outPath: string): Promise<string> => {
   }
   const runner = entries.find((name) => /^run-.+-vm$/.test(name));
   if (runner === undefined) {
-    throw new Error(`${outPath}/bin holds no run-<hostname>-vm script; the image attribute must build a NixOS config.system.build.vm`);
+    throw new Error(`${outPath}/bin contains no run-<hostname>-vm script; the image attribute must build a NixOS config.system.build.vm`);
   }
   return `${outPath}/bin/${runner}`;
 };

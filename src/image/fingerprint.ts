@@ -12,9 +12,9 @@ const ignoredNames = new Set([".git", "node_modules", ".direnv"]);
  * Hashes every regular file under a flake directory (flake.nix, flake.lock,
  * modules, scripts) by path and content. Symbolic links such as nix's
  * `result` out-links are skipped, so building does not change the fingerprint.
- * NOTE: every file counts, also those the image does not use (nix/package.nix,
- * the service modules); a change to one runs one nix build, which finds the
- * image's out path unchanged and takes seconds.
+ * NOTE: every file counts, also those the image does not use, such as
+ * nix/package.nix and the service modules. A change to one of them runs one
+ * nix build, which finds the image's out path unchanged and takes seconds.
  */
 export const fingerprintFlake = (dir: string): string => {
   const hash = createHash("sha256");

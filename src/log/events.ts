@@ -7,7 +7,7 @@ export type ActionOutcome = "done" | "skipped" | "failed";
 export interface ActionResult {
   action: Action;
   outcome: ActionOutcome;
-  /** Why the action failed or was skipped. */
+  /** The reason the action failed or was skipped. */
   error?: string;
   durationMs: number;
 }

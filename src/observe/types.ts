@@ -26,7 +26,7 @@ export interface ObservedImage {
   outPathExists: boolean;
   /** Identity of the image VMs start from now, when it is known without a build. */
   currentId?: string;
-  /** Why the source could not be read, if it could not. */
+  /** The reason the source could not be read, when it could not. */
   problem?: string;
 }
 

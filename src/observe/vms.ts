@@ -89,7 +89,7 @@ const isRunnerArgv = (argv: readonly string[], site: string, option: string): bo
 const hasQmpOption = (argv: readonly string[], option: string): boolean =>
   argv.some((arg, index) => arg === "-qmp" && argv[index + 1] === option);
 
-/** Reads a pid file such as QEMU's -pidfile; undefined when it is missing or holds no pid. */
+/** Reads a pid file such as QEMU's -pidfile; undefined when it is missing or contains no pid. */
 export const readPidFile = (file: string): number | undefined => {
   try {
     const pid = Number(readFileSync(file, "utf8").trim());

@@ -1,4 +1,4 @@
-// Reason codes: why the plan holds an action. Tests assert on the code; people read the message.
+// Reason codes: why the plan contains an action. Tests assert on the code; people read the message.
 
 export const reasons = {
   ImageNeverBuilt: "no image has been built yet",

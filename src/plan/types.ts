@@ -39,7 +39,7 @@ export interface Outdated {
   message: string;
 }
 
-/** Why a plan was refused as a whole. */
+/** The reason a plan was refused as a whole. */
 export interface Refusal {
   reason: "PruneGuard";
   message: string;

@@ -23,7 +23,7 @@ export interface RunFiles {
   tmp: string;
 }
 
-// sockaddr_un.sun_path holds 108 bytes including the final NUL.
+// sockaddr_un.sun_path is 108 bytes, including the final NUL.
 export const maxSocketPathBytes = 107;
 
 /** Returns the run files of a VM given its run directory. */

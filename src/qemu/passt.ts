@@ -19,7 +19,7 @@ import type { RunFiles } from "./args.js";
  * ffvm was killed in is stopped first, so the caller must know that the VM
  * does not run. --one-off makes passt exit when QEMU closes the connection,
  * so it never outlives its VM. (A pid file is not used: passt running as root
- * switches to nobody before writing it, and cannot write into the 0700 run
+ * switches to the `nobody` user before writing it, and cannot write into the 0700 run
  * directory then.)
  */
 export const startPasst = async (files: RunFiles): Promise<number> => {
@@ -34,7 +34,7 @@ export const startPasst = async (files: RunFiles): Promise<number> => {
     // No port of the host is forwarded into the guest.
     "--tcp-ports", "none",
     "--udp-ports", "none",
-    // As root, passt switches to nobody before binding its socket and then
+    // As root, passt switches to the `nobody` user before binding its socket and then
     // fails to bind inside the 0700 run directory (while exiting with 0).
     ...(process.geteuid?.() === 0 ? ["--runas", "0"] : []),
   ];

@@ -186,7 +186,7 @@ const runnerVariables = /^(QEMU_OPTS|QEMU_KERNEL_PARAMS|QEMU_NET_OPTS|NIXPKGS_QE
 export const runnerEnvironment = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv =>
   Object.fromEntries(Object.entries(env).filter(([name]) => !runnerVariables.test(name)));
 
-// Waits until QMP answers. A QEMU that exits first fails the start with the
+// Waits until QMP responds. A QEMU that exits first fails the start with the
 // last lines of its log.
 const waitForQmp = async (site: string, disk: string, files: RunFiles, runner: SpawnedRunner, timeoutMs: number): Promise<void> => {
   const deadline = Date.now() + timeoutMs;

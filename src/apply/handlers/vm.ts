@@ -26,7 +26,7 @@ export const handleStartVm = async (action: Action, context: ApplyContext): Prom
   return "done";
 };
 
-/** stop-vm: powers the VM off and forgets it. */
+/** stop-vm: powers the VM off and removes its record. */
 export const handleStopVm = async (action: Action, context: ApplyContext): Promise<"done" | "skipped"> => {
   const record = await findRunningVm(context.paths, action.site);
   if (record === undefined) {

@@ -1,4 +1,4 @@
-// What belongs to sites no longer listed: stop their VMs, then move their disks to trash.
+// Pruning of sites no longer listed: their VMs stop, then their disks move to trash.
 
 import type { DesiredState } from "../../config/types.js";
 import type { ActualState } from "../../observe/types.js";

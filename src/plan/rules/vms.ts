@@ -1,4 +1,4 @@
-// Which VMs start, restart or stop.
+// Rules for starting, restarting and stopping VMs.
 
 import type { Site } from "../../config/types.js";
 import type { ActualState, ObservedVm } from "../../observe/types.js";
