@@ -1,10 +1,10 @@
-// Reads sites.yaml into a YAML document that keeps source positions.
+// Reads sites.yaml into plain data and the source position of each key and value.
 
 import { readFile } from "node:fs/promises";
-import { Composer, LineCounter, type Document } from "yaml";
 import { ConfigError, type ConfigProblem } from "./errors.js";
-import { convertDocument, placeId, type PlaceIndex } from "./yaml-data.js";
-import { describeSyntaxErrors, inspectTokens, maxNestingDepth, maxTokens, parseTokens, scanTokens } from "./yaml-syntax.js";
+import { linePositions, placeId, type LinePositions, type PlaceIndex } from "./places.js";
+import { maxTokens } from "./yaml-limits.js";
+import { parseSimpleYaml } from "./yaml-simple.js";
 
 /**
  * sites.yaml files larger than this are rejected before parsing, to bound
@@ -17,8 +17,7 @@ export const maxConfigBytes = 128 * 1024;
 
 export interface LoadedConfig {
   file: string;
-  doc: Document.Parsed;
-  lineCounter: LineCounter;
+  lineCounter: LinePositions;
   /** The document as plain data. */
   data: unknown;
   /** Positions of the keys and values of the data in the text. */
@@ -36,73 +35,21 @@ export type Path = readonly (string | number)[];
 export const loadConfig = async (file: string): Promise<LoadedConfig> => {
   const bytes = await readConfigBytes(file);
   const text = decodeUtf8(file, bytes);
-  return parseConfigText(file, text);
+  return await parseConfigText(file, text);
 };
 
 /**
- * Parses sites.yaml text; the file name only labels messages. Time and memory
- * are bounded. The text is at most maxConfigBytes, and the token count and
- * the nesting are checked before the parser and the recursive composer run.
- * Duplicate keys are found with one hash map per mapping, and aliases are
- * never expanded.
+ * Parses sites.yaml text; the file name only labels messages. Plain files
+ * are read without the yaml package; the others, and every file with a
+ * mistake, are read by it.
  */
-export const parseConfigText = (file: string, text: string): LoadedConfig => {
-  const lineCounter = new LineCounter();
-  const scan = scanTokens(text);
-  if (scan.tooManyTokens) {
-    throwProblem({
-      file,
-      line: 0,
-      col: 0,
-      key: "",
-      message: `the file contains more than ${maxTokens} YAML tokens (names, values, punctuation and line breaks)`,
-      fix: "check that --config names sites.yaml, because one with 1000 sites contains about 30000",
-      severity: "error",
-    });
+export const parseConfigText = async (file: string, text: string): Promise<LoadedConfig> => {
+  const simple = parseSimpleYaml(text);
+  if (simple !== undefined && simple.tokenBound <= maxTokens) {
+    return { file, data: simple.data, places: simple.places, lineCounter: linePositions(simple.lineStarts), problems: [] };
   }
-  if (scan.deepBracket !== undefined) {
-    throwProblem({
-      file,
-      ...positionOf(text, scan.deepBracket),
-      key: "",
-      message: `brackets nest more than ${maxNestingDepth} levels deep here`,
-      fix: "check the [ ] and { } brackets, because sites.yaml nests only four levels deep (the top, sites, a site and its add-ons)",
-      severity: "error",
-    });
-  }
-
-  const tokens = parseTokens(text, lineCounter);
-  const facts = inspectTokens(file, tokens, lineCounter);
-  if (facts.tooDeep) throw new ConfigError(facts.problems);
-
-  // uniqueKeys is off because the yaml package compares each key with every
-  // earlier key of its mapping; convertDocument finds duplicates with a Map.
-  const composer = new Composer({ uniqueKeys: false, strict: true, prettyErrors: false });
-  const doc = [...composer.compose(tokens, true, text.length)][0]!;
-  const syntaxProblems = describeSyntaxErrors(file, text, doc.errors, lineCounter, facts);
-  if (syntaxProblems.length > 0) throw new ConfigError(syntaxProblems);
-
-  if (doc.contents === null) {
-    throwProblem({
-      file,
-      line: 0,
-      col: 0,
-      key: "",
-      message: text.trim() === "" ? "the file is empty" : "the file contains only comments",
-      fix: "list the sites to run, for example sites: { bank: { url: https://bank.example } }; an empty file is an error because it would stop every VM",
-      severity: "error",
-    });
-  }
-
-  const converted = convertDocument(file, doc, lineCounter, facts.tags);
-  if (converted.aliasLimitPassed) throw new ConfigError(converted.problems);
-  return { file, doc, lineCounter, data: converted.data, places: converted.places, problems: converted.problems };
-};
-
-const positionOf = (text: string, offset: number): { line: number; col: number } => {
-  const before = text.slice(0, offset);
-  const line = before.split("\n").length;
-  return { line, col: offset - before.lastIndexOf("\n") };
+  const { parseYamlText } = await import("./yaml-full.js");
+  return parseYamlText(file, text);
 };
 
 const readConfigBytes = async (file: string): Promise<Buffer> => {

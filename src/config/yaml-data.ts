@@ -5,6 +5,7 @@
 
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from "yaml";
 import { formatKeyPath, showValue, type ConfigProblem } from "./errors.js";
+import { placeId, type PlaceIndex } from "./places.js";
 
 /**
  * Maximum number of values that aliases may add to the file, counted as if
@@ -13,17 +14,6 @@ import { formatKeyPath, showValue, type ConfigProblem } from "./errors.js";
  * checks after loading would walk every one of them.
  */
 export const maxAliasedValues = 10_000;
-
-/** Offsets in the text of a key and of its value; either may be missing. */
-export interface SourcePlace {
-  key?: number;
-  value?: number;
-}
-
-/** Places keyed by placeId(path). */
-export type PlaceIndex = Map<string, SourcePlace>;
-
-export const placeId = (path: readonly (string | number)[]): string => JSON.stringify(path.map(String));
 
 export interface ConvertedDocument {
   data: unknown;

@@ -3,14 +3,7 @@
 
 import { Lexer, Parser, type CST, type LineCounter, type YAMLError } from "yaml";
 import { formatKeyPath, type ConfigProblem } from "./errors.js";
-
-/**
- * Deepest nesting of lists and mappings accepted. sites.yaml nests four
- * levels (top, sites, site, addons). The yaml package composes one nested
- * level per recursive call, so a file nested thousands of levels deep would
- * overflow the stack instead of failing with a message.
- */
-export const maxNestingDepth = 32;
+import { maxNestingDepth, maxTokens } from "./yaml-limits.js";
 
 /** Facts about the syntax tree that the composer's errors do not give. */
 export interface CstFacts {
@@ -25,14 +18,6 @@ export interface CstFacts {
 // The lexer marks the start of documents and scalars with these control
 // characters, which take no room in the source.
 const zeroWidthTokens = new Set(["\u0002", "\u0018", "\u001f"]);
-
-/**
- * Maximum number of lexer tokens (keys, values, punctuation, spaces, line
- * breaks) in a file. A sites.yaml of 1000 sites with three settings each
- * contains about 30 000. The yaml parser and composer take time and memory
- * per token, and a file within maxConfigBytes can contain 260 000.
- */
-export const maxTokens = 50_000;
 
 export interface TokenScan {
   /** Offset of the first `[` or `{` nested deeper than maxNestingDepth. */
