@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const bin = fileURLToPath(new URL("../dist/bundle/ffvm.js", import.meta.url));
+const bin = fileURLToPath(new URL("../dist/bin/ffvm.cjs", import.meta.url));
 const fixture = fileURLToPath(new URL("../test/fixtures/image-flake", import.meta.url));
 const nixConfig = "experimental-features = nix-command flakes\nsubstituters =\nsandbox = false\nbuild-users-group =\nwarn-dirty = false";
 

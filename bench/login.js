@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const bin = fileURLToPath(new URL("../dist/bundle/ffvm.js", import.meta.url));
+const bin = fileURLToPath(new URL("../dist/bin/ffvm.cjs", import.meta.url));
 const guestBuild = fileURLToPath(new URL("../test/guest/build.sh", import.meta.url));
 const guestDir = fileURLToPath(new URL("../test/.cache/guest", import.meta.url));
 const env = { ...process.env, FFVM_ALLOW_ROOT: "1", NO_COLOR: "1" };

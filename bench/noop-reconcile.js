@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compareCommands, formatRatio } from "./measure.js";
 
-const bin = fileURLToPath(new URL("../dist/bundle/ffvm.js", import.meta.url));
+const bin = fileURLToPath(new URL("../dist/bin/ffvm.cjs", import.meta.url));
 const node = process.execPath;
 
 const limits = { 10: undefined, 100: 1.3, 1000: 2 };

@@ -4,7 +4,7 @@
 import { fileURLToPath } from "node:url";
 import { compareCommands, formatRatio } from "./measure.js";
 
-const bin = fileURLToPath(new URL("../dist/bundle/ffvm.js", import.meta.url));
+const bin = fileURLToPath(new URL("../dist/bin/ffvm.cjs", import.meta.url));
 const example = fileURLToPath(new URL("../sites.example.yaml", import.meta.url));
 const node = process.execPath;
 const baseline = { command: node, args: ["-e", "0"] };

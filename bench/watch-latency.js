@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { median } from "./measure.js";
 
-const bin = fileURLToPath(new URL("../dist/bundle/ffvm.js", import.meta.url));
+const bin = fileURLToPath(new URL("../dist/bin/ffvm.cjs", import.meta.url));
 
 const sitesYaml = (runner, count) => {
   const sites = Array.from({ length: count }, (_, index) => `  site-${index}:\n    url: https://site-${index}.example/\n`).join("");

@@ -179,17 +179,17 @@ const parseStopTimeout = (text: string | undefined): number | undefined => {
   return seconds * 1000;
 };
 
+// Errors are matched by name, not class: in the ffvm executable each command
+// is a file of its own with its own copy of these classes (scripts/bundle.mjs).
 const isNamedError = <T extends Error = Error>(error: unknown, name: string): error is T => error instanceof Error && error.name === name;
 
 // Turns an error into output and an exit code.
 export const reportError = (error: unknown, output: Output): number => {
-  if (error instanceof ExitError) return error.exitCode;
-  if (error instanceof UsageError) {
+  if (isNamedError<ExitError>(error, "ExitError")) return error.exitCode;
+  if (isNamedError(error, "UsageError")) {
     output.err(`ffvm: ${error.message}\nRun 'ffvm --help' for usage.`);
     return exitCodes.usage;
   }
-  // Matched by name, so that `ffvm --version` does not load the config and
-  // state modules only to compare classes.
   if (isNamedError<ConfigError>(error, "ConfigError")) {
     output.err(error.message);
     const count = error.problems.filter((problem) => problem.severity === "error").length;

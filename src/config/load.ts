@@ -49,7 +49,16 @@ export const parseConfigText = async (file: string, text: string): Promise<Loade
     return { file, data: simple.data, places: simple.places, lineCounter: linePositions(simple.lineStarts), problems: [] };
   }
   const { parseYamlText } = await import("./yaml-full.js");
-  return parseYamlText(file, text);
+  try {
+    return parseYamlText(file, text);
+  } catch (error) {
+    // The ffvm executable loads yaml-full.js as a file of its own, with its
+    // own copy of ConfigError; callers test for this module's class.
+    if (error instanceof Error && error.name === "ConfigError" && !(error instanceof ConfigError)) {
+      throw new ConfigError((error as ConfigError).problems);
+    }
+    throw error;
+  }
 };
 
 const readConfigBytes = async (file: string): Promise<Buffer> => {

@@ -1,43 +1,13 @@
 // Checks sites.yaml data against schemas/sites.schema.json and turns ajv's
 // errors into messages with file:line:col, the key, the value and the fix.
 
-import { readFileSync } from "node:fs";
-import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
+import type { ErrorObject } from "ajv/dist/2020.js";
 import { formatKeyPath, showValue, type ConfigProblem } from "./errors.js";
 import { locate, type LoadedConfig } from "./load.js";
 import { describeNameProblem, suggestName } from "./names.js";
 import { describeSizeProblem, parseSize } from "./size.js";
 import { describeUrlProblem, suggestUrlFix } from "./url.js";
-
-type Schema = Record<string, unknown>;
-
-const schemaUrl = new URL("../../schemas/sites.schema.json", import.meta.url);
-
-// Built by scripts/build-validator.mjs next to this module in dist/; absent
-// when the TypeScript sources run directly, as under vitest.
-const generatedValidatorUrl = new URL("./sites-validator.js", import.meta.url);
-
-let compiled: { schema: Schema; validate: ValidateFunction } | undefined;
-
-// Loads the precompiled validator, or compiles the schema with ajv when there
-// is none. Compiling costs about 100 ms, most of a validate command's time.
-const getValidator = async (): Promise<{ schema: Schema; validate: ValidateFunction }> => {
-  if (compiled !== undefined) return compiled;
-  let schema: Schema;
-  let validate: ValidateFunction;
-  try {
-    const generated = (await import(generatedValidatorUrl.href)) as { default: ValidateFunction; schema: Schema };
-    validate = generated.default;
-    schema = generated.schema;
-  } catch {
-    schema = JSON.parse(readFileSync(schemaUrl, "utf8")) as Schema;
-    const { Ajv2020 } = await import("ajv/dist/2020.js");
-    // The options must match those of scripts/build-validator.mjs.
-    validate = new Ajv2020({ allErrors: true, verbose: true, strict: false }).compile(schema);
-  }
-  compiled = { schema, validate };
-  return compiled;
-};
+import { getValidator, type Schema } from "./validator.js";
 
 /**
  * Maximum number of entries under sites: and under vpns:, as the schema's

@@ -14,7 +14,7 @@ export const unitName = "ffvm.service";
 export interface UnitOptions {
   /** Absolute path of the node executable. */
   node: string;
-  /** Absolute path of the ffvm executable, dist/bundle/ffvm.js. */
+  /** Absolute path of the ffvm executable, dist/bin/ffvm.cjs. */
   ffvm: string;
   /** Arguments after bin.js, such as ["watch", "--config", "/home/alice/sites.yaml"]. */
   args: readonly string[];

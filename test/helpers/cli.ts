@@ -3,7 +3,7 @@
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 
-export const ffvmBin = fileURLToPath(new URL("../../dist/bundle/ffvm.js", import.meta.url));
+export const ffvmBin = fileURLToPath(new URL("../../dist/bin/ffvm.cjs", import.meta.url));
 
 export interface CliResult {
   exitCode: number;
