@@ -1,6 +1,6 @@
 // Reads sites.yaml into plain data and the source position of each key and value.
 
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { ConfigError, type ConfigProblem } from "./errors.js";
 import { linePositions, placeId, type LinePositions, type PlaceIndex } from "./places.js";
 import { maxTokens } from "./yaml-limits.js";
@@ -64,7 +64,7 @@ export const parseConfigText = async (file: string, text: string): Promise<Loade
 const readConfigBytes = async (file: string): Promise<Buffer> => {
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    bytes = readFileSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const message =
@@ -98,6 +98,12 @@ const readConfigBytes = async (file: string): Promise<Buffer> => {
 const decodeUtf8 = (file: string, bytes: Buffer): string => {
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
     throwProblem({ file, line: 0, col: 0, key: "", message: "the file is UTF-16: it starts with a UTF-16 byte-order mark", fix: "save it as UTF-8", severity: "error" });
+  }
+  // The decoder checks in native code; the byte walk below runs only to name the place of a bad byte.
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    // Found below.
   }
   const offset = findInvalidUtf8(bytes);
   if (offset === undefined) return new TextDecoder("utf-8", { ignoreBOM: false }).decode(bytes);

@@ -90,7 +90,8 @@ export const findFileUsers = (file: string): ProcessInfo[] => {
 /** Describes a process for messages by pid and program name only, because its arguments may hold secrets. */
 export const describeProcess = (info: ProcessInfo): string => `pid ${info.pid} (${info.argv[0]?.split("/").at(-1) || "unknown program"})`;
 
-const listPids = (): number[] => {
+/** Lists the pids /proc shows. */
+export const listPids = (): number[] => {
   try {
     return readdirSync("/proc")
       .filter((name) => /^\d+$/.test(name))

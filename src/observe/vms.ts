@@ -1,11 +1,11 @@
 // Running VMs, from records checked against /proc, since pids are reused and
 // records can be stale or edited.
 
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { qmpOption, runFilesIn } from "../qemu/args.js";
 import type { StatePaths } from "../state/paths.js";
 import { readVmRecords, type VmRecord } from "../state/records.js";
-import { findProcesses, isQemuForSite, isSameProcess, qemuNameFor, readCmdline, readStartTime, type ProcessInfo } from "./processes.js";
+import { findProcesses, isQemuForSite, isSameProcess, listPids, qemuNameFor, readCmdline, readStartTime, type ProcessInfo } from "./processes.js";
 import type { ObservedVm } from "./types.js";
 
 /**
@@ -14,7 +14,7 @@ import type { ObservedVm } from "./types.js";
  * pidfile or a search of /proc still finds a VM that ffvm started for the site.
  */
 export const observeVm = (paths: StatePaths, record: VmRecord, processes?: ProcessIndex): ObservedVm => {
-  if (isRecordedVmAlive(paths, record)) return { site: record.site, record, state: "running", pid: record.pid };
+  if (processes?.isListed(record.pid) !== false && isRecordedVmAlive(paths, record)) return { site: record.site, record, state: "running", pid: record.pid };
   const found = findVmProcess(paths, record.site, processes);
   if (found !== undefined) {
     return { site: record.site, record: { ...record, pid: found.pid, startTime: found.startTime }, state: "running", pid: found.pid };
@@ -37,7 +37,9 @@ export const isRecordedVmAlive = (paths: StatePaths, record: VmRecord): boolean 
 export const findVmProcess = (paths: StatePaths, site: string, processes?: ProcessIndex): ProcessInfo | undefined => {
   const files = runFilesIn(paths.runDir(site));
   const option = qmpOption(files);
-  const fromPidFile = readPidFile(files.pidFile);
+  // Checked first because a read of a missing file throws, and building the
+  // error costs more than the check, with one stopped VM per site.
+  const fromPidFile = existsSync(files.pidFile) ? readPidFile(files.pidFile) : undefined;
   if (fromPidFile !== undefined) {
     const argv = readCmdline(fromPidFile);
     const startTime = readStartTime(fromPidFile);
@@ -51,6 +53,8 @@ export const findVmProcess = (paths: StatePaths, site: string, processes?: Proce
 /** Processes that carry a -qmp option, read from /proc once for all records of an observe. */
 export interface ProcessIndex {
   withQmpOption: (option: string) => ProcessInfo[];
+  /** Whether /proc showed the pid when it was first asked; a record of a pid it did not show needs no further reads. */
+  isListed: (pid: number) => boolean;
 }
 
 /**
@@ -60,7 +64,12 @@ export interface ProcessIndex {
  */
 export const createProcessIndex = (): ProcessIndex => {
   let byOption: Map<string, ProcessInfo[]> | undefined;
+  let pids: Set<number> | undefined;
   return {
+    isListed: (pid) => {
+      pids ??= new Set(listPids());
+      return pids.has(pid);
+    },
     withQmpOption: (option) => {
       if (byOption === undefined) {
         byOption = new Map();

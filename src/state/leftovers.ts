@@ -1,7 +1,7 @@
 // Files that an apply killed half-way (SIGKILL, power loss) leaves in the
 // state directory. The next apply removes them while it holds the lock.
 
-import { rm } from "node:fs/promises";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { readStartTime } from "../observe/processes.js";
 import type { StatePaths } from "./paths.js";
@@ -28,7 +28,7 @@ export const removeLeftovers = async (paths: StatePaths): Promise<string[]> => {
     for (const name of await listDir(dir).catch(() => [])) {
       if (!isLeftover(name)) continue;
       const file = join(dir, name);
-      await rm(file, { force: true });
+      rmSync(file, { force: true });
       removed.push(file);
     }
   }

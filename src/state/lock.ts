@@ -1,7 +1,7 @@
 // One applier at a time: an exclusive lock file in the state directory,
 // recovered when the process that held it is gone.
 
-import { link, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isSameProcess, readStartTime } from "../observe/processes.js";
 import { describeWriteError } from "./atomic.js";
@@ -73,18 +73,18 @@ const tryCreate = async (file: string, command: string): Promise<Lock | undefine
   const temporary = `${file}.${process.pid}.tmp`;
   try {
     // Inside the try, so a write that fails half-way (a full disk) leaves no temporary file.
-    await writeFile(temporary, JSON.stringify(holder), { mode: 0o600 });
-    await link(temporary, file);
+    writeFileSync(temporary, JSON.stringify(holder), { mode: 0o600 });
+    linkSync(temporary, file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return undefined;
     throw describeWriteError(file, error);
   } finally {
-    await rm(temporary, { force: true });
+    rmSync(temporary, { force: true });
   }
   return {
     release: async () => {
       const current = await readHolder(file);
-      if (current?.pid === process.pid) await rm(file, { force: true });
+      if (current?.pid === process.pid) rmSync(file, { force: true });
     },
   };
 };
@@ -94,7 +94,7 @@ const tryCreate = async (file: string, command: string): Promise<Lock | undefine
 const removeStale = async (file: string, stale: LockHolder | undefined): Promise<void> => {
   const aside = `${file}.${process.pid}.stale`;
   try {
-    await rename(file, aside);
+    renameSync(file, aside);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
     throw error;
@@ -103,14 +103,18 @@ const removeStale = async (file: string, stale: LockHolder | undefined): Promise
   const isStale = moved === undefined ? stale === undefined : moved.pid === stale?.pid && moved.startTime === stale.startTime;
   if (!isStale) {
     // Another process took the lock between our read and the rename: put it back.
-    await link(aside, file).catch(() => undefined);
+    try {
+      linkSync(aside, file);
+    } catch {
+      // Someone holds the lock again; theirs stands.
+    }
   }
-  await rm(aside, { force: true });
+  rmSync(aside, { force: true });
 };
 
 const readHolder = async (file: string): Promise<LockHolder | undefined> => {
   try {
-    const parsed = JSON.parse(await readFile(file, "utf8")) as Partial<LockHolder>;
+    const parsed = JSON.parse(readFileSync(file, "utf8")) as Partial<LockHolder>;
     if (typeof parsed.pid !== "number" || typeof parsed.startTime !== "number") return undefined;
     return parsed as LockHolder;
   } catch {

@@ -1,6 +1,6 @@
 // Layout of the state directory.
 
-import { mkdir, chmod } from "node:fs/promises";
+import { chmodSync, mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
@@ -44,7 +44,7 @@ export const defaultStateDir = (env: NodeJS.ProcessEnv = process.env): string =>
 /** Creates the state directory and its folders, all mode 0700 because they hold site data. */
 export const ensureStateDirs = async (paths: StatePaths): Promise<void> => {
   for (const dir of [paths.root, paths.disks, paths.run, paths.vms, paths.trash]) {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await chmod(dir, 0o700);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
   }
 };

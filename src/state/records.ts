@@ -1,7 +1,6 @@
 // Records of what ffvm started and built, kept as JSON in the state directory.
 
-import { readFileSync } from "node:fs";
-import { readdir, rm } from "node:fs/promises";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { writeJsonAtomic } from "./atomic.js";
 import type { StatePaths } from "./paths.js";
 
@@ -53,7 +52,9 @@ export interface RecordReadProblem {
 export const writeVmRecord = (paths: StatePaths, record: VmRecord): Promise<void> =>
   writeJsonAtomic(paths.record(record.site), record);
 
-export const removeVmRecord = (paths: StatePaths, site: string): Promise<void> => rm(paths.record(site), { force: true });
+export const removeVmRecord = async (paths: StatePaths, site: string): Promise<void> => {
+  rmSync(paths.record(site), { force: true });
+};
 
 /** Reads every VM record; unreadable ones are returned as problems, never thrown. */
 export const readVmRecords = async (paths: StatePaths): Promise<{ records: VmRecord[]; problems: RecordReadProblem[] }> => {
@@ -82,7 +83,7 @@ export const writeImageRecord = (paths: StatePaths, record: ImageRecord): Promis
 
 export const listDir = async (dir: string): Promise<string[]> => {
   try {
-    return (await readdir(dir)).sort();
+    return readdirSync(dir).sort();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw error;

@@ -75,6 +75,8 @@ const otherFiles: Record<string, string> = {
   "folded value": "a: one\n  two\n",
   "flow mapping": "a: {b: 1}\n",
   "nested flow list": "a: [[1]]\n",
+  "comma inside a quoted list item": "a: [\"b,c\", d]\n",
+  "bracket inside a quoted list item": "a: [\"b]\"]\n",
   "flow list over lines": "a: [1,\n  2]\n",
   "trailing comma": "a: [1, ]\n",
   "unclosed quote": "a: \"x\n",
