@@ -4,10 +4,10 @@
 // profiles showed where it went: loading ~150 separate modules, compiling the
 // yaml parser and ajv's schema compiler, and node's ES module loader, whose
 // `import ... from "node:fs"` also loads fs/promises, readline and streams.
-// So the executable is CommonJS: ffvm.cjs parses the command line, and each
-// module that the sources load with import() (each command; the apply code
-// with execa, p-queue, QEMU and nix; the yaml package; node-cron) is a file
-// of its own, required on first use. A file carries its own copy of the
+// So the executable is CommonJS, and ffvm.cjs only parses the command line.
+// Each module that the sources load with import() is a file of its own,
+// required on first use: each command, the apply code (execa, p-queue, QEMU,
+// nix), the yaml package and node-cron. A file carries its own copy of the
 // modules it shares with others, so errors that cross files are told apart
 // by name, not by class (main.ts, load.ts).
 

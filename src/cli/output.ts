@@ -22,8 +22,8 @@ export interface LiveTerminal {
 
 /**
  * Output to the process's stdout and stderr. Lines go out with synchronous
- * writes to the file descriptor, and node's stream objects are made only for
- * a terminal or a pipe that is full: making them loads node's stream and
+ * writes to the file descriptor. Node's stream objects are made only for a
+ * terminal or a full pipe, because making them loads node's stream and
  * network modules, a tenth of the time of a command that prints one line.
  */
 export const processOutput = (): Output => {

@@ -3,16 +3,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createDisk, growDisk } from "../../src/qemu/img.js";
-import { readQcow2Header } from "../../src/qemu/qcow2.js";
+import { readQcow2HeaderSync } from "../../src/qemu/qcow2.js";
 
 describe("qcow2 disks", () => {
   it("reads the size qemu-img wrote", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ffvm-qcow2-"));
     const disk = join(dir, "a.qcow2");
     await createDisk(disk, 64 * 1024 ** 2);
-    expect((await readQcow2Header(disk)).virtualSize).toBe(64 * 1024 ** 2);
+    expect(readQcow2HeaderSync(disk).virtualSize).toBe(64 * 1024 ** 2);
     await growDisk(disk, 128 * 1024 ** 2);
-    expect((await readQcow2Header(disk)).virtualSize).toBe(128 * 1024 ** 2);
+    expect(readQcow2HeaderSync(disk).virtualSize).toBe(128 * 1024 ** 2);
   });
 
   it("never replaces an existing disk", async () => {
@@ -20,14 +20,14 @@ describe("qcow2 disks", () => {
     const disk = join(dir, "a.qcow2");
     await createDisk(disk, 64 * 1024 ** 2);
     await expect(createDisk(disk, 32 * 1024 ** 2)).rejects.toThrow(/EEXIST/);
-    expect((await readQcow2Header(disk)).virtualSize).toBe(64 * 1024 ** 2);
+    expect(readQcow2HeaderSync(disk).virtualSize).toBe(64 * 1024 ** 2);
     expect(readdirSync(dir)).toEqual(["a.qcow2"]);
   });
 
   it("rejects a file that is not qcow2", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ffvm-qcow2-"));
     writeFileSync(join(dir, "raw.qcow2"), Buffer.alloc(64));
-    await expect(readQcow2Header(join(dir, "raw.qcow2"))).rejects.toThrow("is not a qcow2 image");
+    expect(() => readQcow2HeaderSync(join(dir, "raw.qcow2"))).toThrow("is not a qcow2 image");
     expect(existsSync(join(dir, "raw.qcow2"))).toBe(true);
   });
 });

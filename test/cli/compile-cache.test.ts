@@ -1,0 +1,60 @@
+// The compile caches of the built executable: written by the build, taken by
+// V8 under the node that built them, and harmless when they do not fit.
+
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ffvmBin } from "../helpers/cli.js";
+
+const binDir = dirname(ffvmBin);
+const example = new URL("../../sites.example.yaml", import.meta.url).pathname;
+const scratch = mkdtempSync(join(tmpdir(), "ffvm-compile-cache-test-"));
+
+afterAll(() => {
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+const run = (bin: string, args: string[]): { stdout: string; status: number } => {
+  try {
+    return { stdout: execFileSync(process.execPath, [bin, ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } }), status: 0 };
+  } catch (error) {
+    const failed = error as { stdout: string; status: number };
+    return { stdout: failed.stdout, status: failed.status };
+  }
+};
+
+describe("compile caches", () => {
+  it("exist for the files of the commands the build runs", () => {
+    const caches = readdirSync(binDir).filter((name) => name.endsWith(".cache"));
+    expect(caches).toEqual(expect.arrayContaining(["reconcile.cjs.cache", "validate.cjs.cache", "status.cjs.cache"]));
+  });
+
+  it("are taken by V8 under the node that built them", () => {
+    const check = [
+      'const { readFileSync } = require("node:fs");',
+      'const { Script } = require("node:vm");',
+      'const Module = require("node:module");',
+      "const file = process.argv[1];",
+      'const script = new Script(Module.wrap(readFileSync(file, "utf8")), { filename: file, cachedData: readFileSync(file + ".cache") });',
+      "process.stdout.write(String(script.cachedDataRejected));",
+    ].join("\n");
+    for (const name of ["reconcile.cjs", "validate.cjs", "status.cjs"]) {
+      expect(execFileSync(process.execPath, ["-e", check, join(binDir, name)], { encoding: "utf8" }), name).toBe("false");
+    }
+  });
+
+  it("change no output, and a damaged cache is ignored", () => {
+    const copy = join(scratch, "bin");
+    cpSync(binDir, copy, { recursive: true });
+    writeFileSync(join(copy, "reconcile.cjs.cache"), readFileSync(join(copy, "reconcile.cjs.cache")).subarray(0, 1000));
+    for (const name of readdirSync(copy).filter((file) => file.startsWith("validate") && file.endsWith(".cache"))) rmSync(join(copy, name));
+    const state = join(scratch, "state");
+    for (const args of [["reconcile", "--dry-run", "--config", example, "--state-dir", state], ["validate", "--config", example]]) {
+      const cached = run(ffvmBin, args);
+      expect(cached.status).toBe(0);
+      expect(run(join(copy, "ffvm.cjs"), args)).toEqual(cached);
+    }
+  });
+});
