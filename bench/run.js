@@ -8,7 +8,7 @@ import { cpus } from "node:os";
 
 const benches = {
   startup: async () => (await import("./startup.js")).benchStartup({ runs: 21 }),
-  noop: async () => (await import("./noop-reconcile.js")).benchNoopReconcile({ runs: 11 }),
+  noop: async () => (await import("./noop-reconcile.js")).benchNoopReconcile({ runs: 21 }),
   plan: async () => (await import("./plan.js")).benchPlan({ runs: 21 }),
   image: async () => (await import("./image-builds.js")).benchImageBuilds(),
   watch: async () => (await import("./watch-latency.js")).benchWatchLatency({ saves: 20 }),
