@@ -28,9 +28,13 @@ const prepare = (count) => {
   const first = spawnSync(node, [bin, "reconcile", "--config", config, "--state-dir", state, "--jobs", "8"], { encoding: "utf8" });
   if (first.status !== 0) throw new Error(`preparing ${count} sites failed: ${first.stderr}`);
 
-  // Records of VMs that ran once: observe reads each and checks /proc.
+  // Records and logs of VMs that ran once: observe reads each record and checks /proc.
   mkdirSync(join(state, "vms"), { recursive: true });
   for (let index = 0; index < count; index++) {
+    const runDir = join(state, "run", `site-${index}`);
+    mkdirSync(runDir, { recursive: true });
+    writeFileSync(join(runDir, "qemu.log"), "qemu-system-x86_64: terminating on signal 15\n");
+    writeFileSync(join(runDir, "serial.log"), "ffvm-guest: ready\n");
     const record = { version: 1, site: `site-${index}`, pid: 999_999, startTime: 1, startedAt: new Date().toISOString(), imageId: "x", settingsHash: "x", disk: join(state, "disks", `site-${index}.qcow2`), ephemeral: false };
     writeFileSync(join(state, "vms", `site-${index}.json`), JSON.stringify(record));
   }

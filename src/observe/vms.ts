@@ -14,12 +14,28 @@ import type { ObservedVm } from "./types.js";
  * pidfile or a search of /proc still finds a VM that ffvm started for the site.
  */
 export const observeVm = (paths: StatePaths, record: VmRecord, processes?: ProcessIndex): ObservedVm => {
-  if (processes?.isListed(record.pid) !== false && isRecordedVmAlive(paths, record)) return { site: record.site, record, state: "running", pid: record.pid };
-  const found = findVmProcess(paths, record.site, processes);
+  const listed = processes?.isListed(record.pid) !== false;
+  if (listed && isRecordedVmAlive(paths, record)) return { site: record.site, record, state: "running", pid: record.pid };
+  const found = processes !== undefined && record.pid > 0 ? findRecordedProcess(paths, record, listed) : findVmProcess(paths, record.site, processes);
   if (found !== undefined) {
     return { site: record.site, record: { ...record, pid: found.pid, startTime: found.startTime }, state: "running", pid: found.pid };
   }
   return { site: record.site, record, state: "dead", pid: record.pid };
+};
+
+// A start writes the record with pid 0 before it spawns the runner, and with
+// the runner's pid after; the runner execs QEMU under that pid. So a record
+// with a pid needs no search of /proc: its VM is the pid in QEMU's pidfile,
+// or that pid if it carries the site's arguments, as the runner or QEMU.
+const findRecordedProcess = (paths: StatePaths, record: VmRecord, listed: boolean): ProcessInfo | undefined => {
+  const files = runFilesIn(paths.runDir(record.site));
+  const option = qmpOption(files);
+  const fromPidFile = findInPidFile(files.pidFile, record.site, option);
+  if (fromPidFile !== undefined || !listed) return fromPidFile;
+  const argv = readCmdline(record.pid);
+  const startTime = readStartTime(record.pid);
+  if (argv === undefined || startTime === undefined) return undefined;
+  return isVmArgv(argv, record.site, option) || isRunnerArgv(argv, record.site, option) ? { pid: record.pid, startTime, argv } : undefined;
 };
 
 /** Tells whether the record's pid is still the process it recorded and that process is the site's VM. */
@@ -37,17 +53,22 @@ export const isRecordedVmAlive = (paths: StatePaths, record: VmRecord): boolean 
 export const findVmProcess = (paths: StatePaths, site: string, processes?: ProcessIndex): ProcessInfo | undefined => {
   const files = runFilesIn(paths.runDir(site));
   const option = qmpOption(files);
-  // Checked first because a read of a missing file throws, and building the
-  // error costs more than the check, with one stopped VM per site.
-  const fromPidFile = existsSync(files.pidFile) ? readPidFile(files.pidFile) : undefined;
-  if (fromPidFile !== undefined) {
-    const argv = readCmdline(fromPidFile);
-    const startTime = readStartTime(fromPidFile);
-    if (argv !== undefined && startTime !== undefined && isVmArgv(argv, site, option)) return { pid: fromPidFile, startTime, argv };
-  }
+  const fromPidFile = findInPidFile(files.pidFile, site, option);
+  if (fromPidFile !== undefined) return fromPidFile;
   const matches = (argv: readonly string[]): boolean => isVmArgv(argv, site, option) || isRunnerArgv(argv, site, option);
   if (processes !== undefined) return processes.withQmpOption(option).find((candidate) => matches(candidate.argv));
   return findProcesses(matches)[0];
+};
+
+// The site's QEMU by the pid in its pidfile.
+const findInPidFile = (pidFile: string, site: string, option: string): ProcessInfo | undefined => {
+  // Checked first because a read of a missing file throws, and building the
+  // error costs more than the check, with one stopped VM per site.
+  const pid = existsSync(pidFile) ? readPidFile(pidFile) : undefined;
+  if (pid === undefined) return undefined;
+  const argv = readCmdline(pid);
+  const startTime = readStartTime(pid);
+  return argv !== undefined && startTime !== undefined && isVmArgv(argv, site, option) ? { pid, startTime, argv } : undefined;
 };
 
 /** Processes that carry a -qmp option, read from /proc once for all records of an observe. */
