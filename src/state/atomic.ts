@@ -4,9 +4,17 @@
 import { open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
-/** Writes `data` to `path` through a temporary file, fsync and rename; mode 0600 by default. */
-export const writeFileAtomic = async (path: string, data: string | Uint8Array, mode = 0o600): Promise<void> => {
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+/**
+ * Writes `data` to `path` through a temporary file, fsync and rename; mode
+ * 0600 by default. The temporary file is .<name>.<pid>.tmp next to `path`,
+ * or `temporary`, which must be on the same file system.
+ */
+export const writeFileAtomic = async (
+  path: string,
+  data: string | Uint8Array,
+  mode = 0o600,
+  temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`),
+): Promise<void> => {
   try {
     const handle = await open(temporary, "w", mode);
     try {

@@ -18,11 +18,12 @@ const creatingName = /\.qcow2\.creating$/;
 /**
  * Removes the temporary files of killed writers and returns their paths. A
  * temporary file whose writer's pid is alive stays, because that process may
- * still be writing it. Must be called with the lock held.
+ * still be writing it. Must be called with the lock held. The folders of
+ * run/ are not searched, one per site: the site archive is written through
+ * run/ itself, and a start clears its own folder.
  */
 export const removeLeftovers = async (paths: StatePaths): Promise<string[]> => {
-  const dirs = [paths.root, paths.disks, paths.vms, paths.trash];
-  for (const site of await listDir(paths.run)) dirs.push(paths.runDir(site));
+  const dirs = [paths.root, paths.disks, paths.vms, paths.trash, paths.run];
   const removed: string[] = [];
   for (const dir of dirs) {
     for (const name of await listDir(dir).catch(() => [])) {

@@ -2,6 +2,7 @@
 // detached, so the VM outlives ffvm.
 
 import { chmod, mkdir, open, rename, rm, statfs } from "node:fs/promises";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Site } from "../config/types.js";
 import { buildSiteArchive } from "../bundle/site-archive.js";
@@ -54,7 +55,10 @@ export const launchVm = async (options: LaunchOptions): Promise<VmRecord> => {
   let runner: SpawnedRunner | undefined;
   try {
     if (site.ephemeral) await createDisk(disk, site.diskBytes);
-    await writeFileAtomic(files.archive, await buildSiteArchive(site, options.startUrl));
+    // Written through run/ itself, so that the search for files a killed
+    // apply left reads one directory and not one per site.
+    const temporary = join(paths.run, `.${site.name}.site.tar.${process.pid}.tmp`);
+    await writeFileAtomic(files.archive, await buildSiteArchive(site, options.startUrl), 0o600, temporary);
     const args = buildQemuArgs(site, files);
 
     // The record exists before QEMU does, so a crash right after the spawn
@@ -143,7 +147,9 @@ export const assertDiskUnused = (disk: string): void => {
 // Clears what an earlier run of this VM left, keeping its last serial log.
 const prepareRunDir = async (files: RunFiles): Promise<void> => {
   await mkdir(files.dir, { recursive: true, mode: 0o700 });
-  for (const file of [files.qmpSocket, files.pidFile, files.archive, files.openSocket, `${files.dir}/ephemeral.qcow2`]) await rm(file, { force: true });
+  // An ephemeral disk that a killed start left half-made goes here, not in removeLeftovers.
+  const ephemeral = `${files.dir}/ephemeral.qcow2`;
+  for (const file of [files.qmpSocket, files.pidFile, files.archive, files.openSocket, ephemeral, `${ephemeral}.creating`]) await rm(file, { force: true });
   await rm(files.tmp, { recursive: true, force: true });
   await mkdir(files.tmp, { mode: 0o700 });
   for (const log of [files.serialLog, files.qemuLog]) {
