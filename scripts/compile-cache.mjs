@@ -8,7 +8,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const bin = new URL("../dist/bin/ffvm.cjs", import.meta.url).pathname;
+// The executable to run: the one in dist/bin/, or another given as the argument.
+const bin = process.argv[2] ?? new URL("../dist/bin/ffvm.cjs", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "ffvm-compile-cache-"));
 try {
   const runner = join(dir, "run-vm");

@@ -44,9 +44,24 @@ export const loadConfig = async (file: string): Promise<LoadedConfig> => {
  * mistake, are read by it.
  */
 export const parseConfigText = async (file: string, text: string): Promise<LoadedConfig> => {
-  const simple = parseSimpleYaml(text);
+  const simple = parseSimpleYaml(text, false);
   if (simple !== undefined && simple.tokenBound <= maxTokens) {
-    return { file, data: simple.data, places: simple.places, lineCounter: linePositions(simple.lineStarts), problems: [] };
+    let places: PlaceIndex | undefined;
+    let lineCounter: LinePositions | undefined;
+    return {
+      file,
+      data: simple.data,
+      problems: [],
+      // Read again for places when a message needs them; the text reads the same way.
+      get places() {
+        places ??= parseSimpleYaml(text, true)!.places;
+        return places;
+      },
+      get lineCounter() {
+        lineCounter ??= linePositions(simple.lineStarts);
+        return lineCounter;
+      },
+    };
   }
   const { parseYamlText } = await import("./yaml-full.js");
   try {

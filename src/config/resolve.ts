@@ -164,8 +164,23 @@ const buildSite = (configFile: string, name: string, settings: typeof builtinDef
   if (match.length > 0) site.match = match;
   const hosts = hostsOf((settings as { hosts?: unknown }).hosts);
   if (hosts !== undefined) site.hosts = hosts;
-  site.settingsHash = hashSettings(site);
+  setLazySettingsHash(site);
   return site;
+};
+
+// The hash is compared only with the record of a running VM, and written to
+// the record of a VM that starts; most sites have neither in a reconcile, so
+// it is computed on first read. An assigned value replaces it.
+const setLazySettingsHash = (site: Site): void => {
+  let hash: string | undefined;
+  Object.defineProperty(site, "settingsHash", {
+    get: () => (hash ??= hashSettings(site)),
+    set: (value: string) => {
+      hash = value;
+    },
+    enumerable: true,
+    configurable: true,
+  });
 };
 
 type CronValidator = (expression: string) => { valid: boolean; errors: { message: string }[] };

@@ -8,10 +8,11 @@
 // checks and messages. Both give the same data and places for a file that
 // this reader accepts (test/config/yaml-simple.test.ts).
 
-import type { PlaceIndex } from "./places.js";
+import type { PlaceIndex, SourcePlace } from "./places.js";
 
 export interface SimpleYaml {
   data: Record<string, unknown>;
+  /** Empty unless asked for. */
   places: PlaceIndex;
   lineStarts: number[];
   /**
@@ -66,11 +67,15 @@ const giveUp = (): never => {
   throw notSimple;
 };
 
-/** Reads simple sites.yaml text; returns undefined when the yaml package has to read it. */
-export const parseSimpleYaml = (text: string): SimpleYaml | undefined => {
+/**
+ * Reads simple sites.yaml text; returns undefined when the yaml package has
+ * to read it. Places are collected only when asked for, because only
+ * messages use them, and a valid file usually gives none.
+ */
+export const parseSimpleYaml = (text: string, withPlaces = true): SimpleYaml | undefined => {
   if (unusualCharacter.test(text)) return undefined;
   try {
-    return new SimpleReader().read(text);
+    return new SimpleReader(withPlaces).read(text);
   } catch (error) {
     if (error === notSimple) return undefined;
     throw error;
@@ -84,14 +89,27 @@ const trailingSpaces = / +$/;
 const lineEnd = /^(?:( +)(#.*)?)?$/;
 const flowSpecial = /[:#[\]{}]/;
 
-const childId = (parent: Container, key: string | number): string =>
-  `${parent.openId}${parent.openId === "[" ? "" : ","}${JSON.stringify(String(key))}`;
 
 // Reads line by line with the string functions of the engine, which a cold
 // start runs much faster than a loop over characters.
 class SimpleReader {
   readonly #places: PlaceIndex = new Map();
+  readonly #withPlaces: boolean;
   #tokens = 0;
+
+  constructor(withPlaces: boolean) {
+    this.#withPlaces = withPlaces;
+  }
+
+  // placeId of a container's child without its closing bracket; empty when places are not wanted.
+  #childId(parentId: string, key: string | number): string {
+    if (!this.#withPlaces) return "";
+    return `${parentId}${parentId === "[" ? "" : ","}${JSON.stringify(String(key))}`;
+  }
+
+  #place(openId: string, place: SourcePlace): void {
+    if (this.#withPlaces) this.#places.set(`${openId}]`, place);
+  }
 
   read(text: string): SimpleYaml {
     const lines = text.split("\n");
@@ -127,7 +145,7 @@ class SimpleReader {
         if (isItem) giveUp();
         root = {};
         stack.push({ indent, map: root, list: undefined, openId: "[" });
-        this.#places.set("[]", { value: lineStart + indent });
+        this.#place("[", { value: lineStart + indent });
       }
 
       while (stack.length > 0 && stack[stack.length - 1]!.indent > indent) stack.pop();
@@ -147,11 +165,11 @@ class SimpleReader {
 
   // Opens the mapping or list that a key with nothing after its colon holds.
   #open(pending: PendingKey, offset: number, indent: number, isItem: boolean): Container {
-    const id = childId(pending.parent, pending.key);
+    const id = this.#childId(pending.parent.openId, pending.key);
     const list = isItem ? [] : undefined;
     const map = isItem ? undefined : {};
     setKey(pending.parent.map!, pending.key, list ?? map);
-    this.#places.set(`${id}]`, { key: pending.keyOffset, value: offset });
+    this.#place(id, { key: pending.keyOffset, value: offset });
     return { indent, list, map, openId: id };
   }
 
@@ -162,8 +180,8 @@ class SimpleReader {
     this.#tokens++;
     const column = this.#skipSpaces(line, from);
     if (column === line.length || line[column] === "#") giveUp();
-    const id = childId(container, list.length);
-    this.#places.set(`${id}]`, { value: lineStart + column });
+    const id = this.#childId(container.openId, list.length);
+    this.#place(id, { value: lineStart + column });
     list.push(this.#readValue(line, lineStart, column, id));
   }
 
@@ -177,16 +195,16 @@ class SimpleReader {
     if (isNotText(key) || Object.prototype.hasOwnProperty.call(container.map, key)) giveUp();
     this.#tokens += match![2] === "" ? 3 : 4;
     const keyOffset = lineStart + indent;
-    const id = `${childId(container, key)}]`;
+    const id = this.#childId(container.openId, key);
     const column = entryPattern.lastIndex;
     if (column === line.length || line[column] === "#") {
       if (column < line.length) this.#tokens++;
       setKey(container.map!, key, null);
-      this.#places.set(id, { key: keyOffset, value: undefined });
+      this.#place(id, { key: keyOffset, value: undefined });
       return { key, keyOffset, indent, parent: container };
     }
-    this.#places.set(id, { key: keyOffset, value: lineStart + column });
-    setKey(container.map!, key, this.#readValue(line, lineStart, column, id.slice(0, -1)));
+    this.#place(id, { key: keyOffset, value: lineStart + column });
+    setKey(container.map!, key, this.#readValue(line, lineStart, column, id));
     return undefined;
   }
 
@@ -236,7 +254,6 @@ class SimpleReader {
       if (inner !== "") this.#tokens++;
       return list;
     }
-    const separator = openId === "[" ? "" : ",";
     let offset = column + 1;
     for (const piece of inner.split(",")) {
       const leading = piece.search(nonSpace);
@@ -264,7 +281,7 @@ class SimpleReader {
         if (body.slice(length).replace(trailingSpaces, "") !== "") giveUp();
         this.#tokens++;
       }
-      this.#places.set(`${openId}${separator}${JSON.stringify(String(list.length))}]`, { value: lineStart + itemColumn });
+      this.#place(this.#childId(openId, list.length), { value: lineStart + itemColumn });
       list.push(value);
       offset += piece.length + 1;
     }

@@ -20,7 +20,11 @@ type Outcome = "simple" | "full";
 // Reads text both ways and fails the test where they differ; returns which reader took it.
 const compareReaders = (text: string): Outcome => {
   const simple = parseSimpleYaml(text);
+  const withoutPlaces = parseSimpleYaml(text, false);
+  expect(withoutPlaces?.data, text).toStrictEqual(simple?.data);
+  expect(withoutPlaces?.tokenBound, text).toBe(simple?.tokenBound);
   if (simple === undefined) return "full";
+  expect(withoutPlaces!.places.size).toBe(0);
   let full;
   try {
     full = parseYamlText("sites.yaml", text);
