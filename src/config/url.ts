@@ -16,12 +16,7 @@ export const describeUrlProblem = (url: string): string | undefined => {
   const authority = rest.startsWith("//") ? rest.slice(2).split(/[/?#]/)[0]! : "";
   const host = authority.slice(authority.lastIndexOf("@") + 1).replace(/:\d*$/, "");
   if (host === "") return "has no host";
-  try {
-    new URL(url);
-  } catch {
-    return "is not a valid URL";
-  }
-  return undefined;
+  return URL.canParse(url) ? undefined : "is not a valid URL";
 };
 
 /** Returns what to write instead of a url that describeUrlProblem rejects. */

@@ -2,7 +2,7 @@
 // records can be stale or edited.
 
 import { existsSync, readFileSync } from "node:fs";
-import { qmpOption, runFilesIn } from "../qemu/args.js";
+import { pidFileIn, qmpOption, runFilesIn } from "../qemu/args.js";
 import type { StatePaths } from "../state/paths.js";
 import { readVmRecords, type VmRecord } from "../state/records.js";
 import { findProcesses, isQemuForSite, isSameProcess, listPids, qemuNameFor, readCmdline, readStartTime, type ProcessInfo } from "./processes.js";
@@ -28,7 +28,10 @@ export const observeVm = (paths: StatePaths, record: VmRecord, processes?: Proce
 // with a pid needs no search of /proc: its VM is the pid in QEMU's pidfile,
 // or that pid if it carries the site's arguments, as the runner or QEMU.
 const findRecordedProcess = (paths: StatePaths, record: VmRecord, listed: boolean): ProcessInfo | undefined => {
-  const files = runFilesIn(paths.runDir(record.site));
+  const dir = paths.runDir(record.site);
+  // Most records are of stopped VMs: their pid is gone and QEMU's pidfile missing.
+  if (!listed && !existsSync(pidFileIn(dir))) return undefined;
+  const files = runFilesIn(dir);
   const option = qmpOption(files);
   const fromPidFile = findInPidFile(files.pidFile, record.site, option);
   if (fromPidFile !== undefined || !listed) return fromPidFile;

@@ -26,12 +26,15 @@ export interface RunFiles {
 // sockaddr_un.sun_path is 108 bytes, including the final NUL.
 export const maxSocketPathBytes = 107;
 
+/** QEMU's pidfile in a VM's run directory. */
+export const pidFileIn = (dir: string): string => `${dir}/qemu.pid`;
+
 /** Returns the run files of a VM given its run directory. */
 export const runFilesIn = (dir: string): RunFiles => ({
   dir,
   archive: `${dir}/site.tar`,
   qmpSocket: `${dir}/qmp.sock`,
-  pidFile: `${dir}/qemu.pid`,
+  pidFile: pidFileIn(dir),
   serialLog: `${dir}/serial.log`,
   qemuLog: `${dir}/qemu.log`,
   passtSocket: `${dir}/passt.sock`,

@@ -1,11 +1,11 @@
 // Files that an apply killed half-way (SIGKILL, power loss) leaves in the
 // state directory. The next apply removes them while it holds the lock.
 
-import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { readStartTime } from "../observe/processes.js";
 import type { StatePaths } from "./paths.js";
 import { listDir } from "./records.js";
+import { removeFile } from "../util/remove-file.js";
 
 // Temporary files of writeFileAtomic (.<name>.<pid>.tmp) and of the lock
 // (lock.<pid>.tmp, lock.<pid>.stale), named after the writer's pid.
@@ -29,7 +29,7 @@ export const removeLeftovers = async (paths: StatePaths): Promise<string[]> => {
     for (const name of await listDir(dir).catch(() => [])) {
       if (!isLeftover(name)) continue;
       const file = join(dir, name);
-      rmSync(file, { force: true });
+      removeFile(file);
       removed.push(file);
     }
   }

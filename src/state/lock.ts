@@ -1,10 +1,11 @@
 // One applier at a time: an exclusive lock file in the state directory,
 // recovered when the process that held it is gone.
 
-import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { linkSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isSameProcess, readStartTime } from "../observe/processes.js";
 import { describeWriteError } from "./atomic.js";
+import { removeFile } from "../util/remove-file.js";
 
 export interface LockHolder {
   pid: number;
@@ -79,12 +80,12 @@ const tryCreate = async (file: string, command: string): Promise<Lock | undefine
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return undefined;
     throw describeWriteError(file, error);
   } finally {
-    rmSync(temporary, { force: true });
+    removeFile(temporary);
   }
   return {
     release: async () => {
       const current = await readHolder(file);
-      if (current?.pid === process.pid) rmSync(file, { force: true });
+      if (current?.pid === process.pid) removeFile(file);
     },
   };
 };
@@ -109,7 +110,7 @@ const removeStale = async (file: string, stale: LockHolder | undefined): Promise
       // Someone holds the lock again; theirs stands.
     }
   }
-  rmSync(aside, { force: true });
+  removeFile(aside);
 };
 
 const readHolder = async (file: string): Promise<LockHolder | undefined> => {

@@ -1,8 +1,9 @@
 // Records of what ffvm started and built, kept as JSON in the state directory.
 
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { writeJsonAtomic } from "./atomic.js";
 import type { StatePaths } from "./paths.js";
+import { removeFile } from "../util/remove-file.js";
 
 export const recordFormatVersion = 1;
 
@@ -53,7 +54,7 @@ export const writeVmRecord = (paths: StatePaths, record: VmRecord): Promise<void
   writeJsonAtomic(paths.record(record.site), record);
 
 export const removeVmRecord = async (paths: StatePaths, site: string): Promise<void> => {
-  rmSync(paths.record(site), { force: true });
+  removeFile(paths.record(site));
 };
 
 /** Reads every VM record; unreadable ones are returned as problems, never thrown. */
