@@ -24,22 +24,24 @@ export const timeCommand = (command, args, options = {}) => {
 
 /**
  * Times a target command against a baseline command, alternating the two so
- * that a slow moment of the machine hits both, and returns medians and ratio.
+ * that a slow moment of the machine hits both. The ratio is the median of
+ * the ratios of each target run to the baseline run just before it, which
+ * varies less between runs of the benchmark than the ratio of the medians.
  */
 export const compareCommands = ({ baseline, target, runs = 15, warmup = 2 }) => {
   const baselineTimes = [];
   const targetTimes = [];
+  const ratios = [];
   for (let run = 0; run < warmup + runs; run++) {
     const baselineTime = timeCommand(baseline.command, baseline.args, baseline.options);
     const targetTime = timeCommand(target.command, target.args, target.options);
     if (run >= warmup) {
       baselineTimes.push(baselineTime);
       targetTimes.push(targetTime);
+      ratios.push(targetTime / baselineTime);
     }
   }
-  const baselineMedian = median(baselineTimes);
-  const targetMedian = median(targetTimes);
-  return { baselineMs: baselineMedian, targetMs: targetMedian, ratio: targetMedian / baselineMedian };
+  return { baselineMs: median(baselineTimes), targetMs: median(targetTimes), ratio: median(ratios) };
 };
 
 /** Formats a ratio line: name, ratio, target, and whether it is met. */

@@ -54,9 +54,13 @@ export const resolveConfig = (config: LoadedConfig): ResolveResult => {
   const raw = config.data as RawConfig;
   const vpns = new Map(Object.entries(raw.vpns ?? {}).map(([name, entry]): [string, Vpn] => [name, { name, wireguard: resolveConfigPath(config.file, entry.wireguard) }]));
   const defaults = { ...builtinDefaults, ...raw.defaults };
-  const sites = Object.entries(raw.sites)
-    .map(([name, site]) => buildSite(config.file, name, { ...defaults, ...site, url: site.url }, vpns))
-    .sort((a, b) => (a.name < b.name ? -1 : 1));
+  // Sorted by name; a sort of the names alone compares in native code.
+  const sites = Object.keys(raw.sites)
+    .sort()
+    .map((name) => {
+      const site = raw.sites[name]!;
+      return buildSite(config.file, name, { ...defaults, ...site, url: site.url }, vpns);
+    });
   const desired: DesiredState = { configFile: config.file, sites, image: resolveImage(config.file, raw.image) };
   if (raw.stateDir !== undefined) desired.stateDir = resolveConfigPath(config.file, raw.stateDir);
   desired.siteDefaults = toSiteSettings(buildSite(config.file, "defaults", { ...defaults, url: "https://defaults.invalid/" }, vpns));
@@ -141,6 +145,7 @@ const checkSettings = (configFile: string, settings: Record<string, unknown>, pa
 };
 
 const buildSite = (configFile: string, name: string, settings: typeof builtinDefaults & RawSettings & { url: string }, vpns: Map<string, Vpn>): Site => {
+  let hash: string | undefined;
   const site: Site = {
     name,
     url: settings.url,
@@ -152,7 +157,16 @@ const buildSite = (configFile: string, name: string, settings: typeof builtinDef
     ephemeral: settings.ephemeral,
     addons: (settings.addons ?? []).map((addon) => toAddon(configFile, addon)),
     audio: settings.audio,
-    settingsHash: "",
+    // Compared only with the record of a running VM, and written to the
+    // record of a VM that starts; most sites have neither in a reconcile, so
+    // it is computed on first read. An assigned value replaces it.
+    get settingsHash(): string {
+      hash ??= hashSettings(site);
+      return hash;
+    },
+    set settingsHash(value: string) {
+      hash = value;
+    },
   };
   if (settings.style !== undefined) site.style = resolveConfigPath(configFile, settings.style);
   if (settings.color !== undefined) site.color = settings.color;
@@ -164,24 +178,9 @@ const buildSite = (configFile: string, name: string, settings: typeof builtinDef
   if (match.length > 0) site.match = match;
   const hosts = hostsOf((settings as { hosts?: unknown }).hosts);
   if (hosts !== undefined) site.hosts = hosts;
-  setLazySettingsHash(site);
   return site;
 };
 
-// The hash is compared only with the record of a running VM, and written to
-// the record of a VM that starts; most sites have neither in a reconcile, so
-// it is computed on first read. An assigned value replaces it.
-const setLazySettingsHash = (site: Site): void => {
-  let hash: string | undefined;
-  Object.defineProperty(site, "settingsHash", {
-    get: () => (hash ??= hashSettings(site)),
-    set: (value: string) => {
-      hash = value;
-    },
-    enumerable: true,
-    configurable: true,
-  });
-};
 
 type CronValidator = (expression: string) => { valid: boolean; errors: { message: string }[] };
 

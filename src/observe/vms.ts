@@ -2,7 +2,7 @@
 // records can be stale or edited.
 
 import { existsSync, readFileSync } from "node:fs";
-import { pidFileIn, qmpOption, runFilesIn } from "../qemu/args.js";
+import { qmpOption, runFilesIn } from "../qemu/args.js";
 import type { StatePaths } from "../state/paths.js";
 import { readVmRecords, type VmRecord } from "../state/records.js";
 import { findProcesses, isQemuForSite, isSameProcess, listPids, qemuNameFor, readCmdline, readStartTime, type ProcessInfo } from "./processes.js";
@@ -24,17 +24,13 @@ export const observeVm = (paths: StatePaths, record: VmRecord, processes?: Proce
 };
 
 // A start writes the record with pid 0 before it spawns the runner, and with
-// the runner's pid after; the runner execs QEMU under that pid. So a record
-// with a pid needs no search of /proc: its VM is the pid in QEMU's pidfile,
-// or that pid if it carries the site's arguments, as the runner or QEMU.
+// the pid from QEMU's pidfile once QMP answers; a later start writes pid 0
+// again first. So the VM of a record with a pid is that pid or none, and a
+// pid /proc does not list needs no further reads. A runner that does not
+// exec QEMU may be recorded instead, when QEMU's pidfile was unreadable.
 const findRecordedProcess = (paths: StatePaths, record: VmRecord, listed: boolean): ProcessInfo | undefined => {
-  const dir = paths.runDir(record.site);
-  // Most records are of stopped VMs: their pid is gone and QEMU's pidfile missing.
-  if (!listed && !existsSync(pidFileIn(dir))) return undefined;
-  const files = runFilesIn(dir);
-  const option = qmpOption(files);
-  const fromPidFile = findInPidFile(files.pidFile, record.site, option);
-  if (fromPidFile !== undefined || !listed) return fromPidFile;
+  if (!listed) return undefined;
+  const option = qmpOption(runFilesIn(paths.runDir(record.site)));
   const argv = readCmdline(record.pid);
   const startTime = readStartTime(record.pid);
   if (argv === undefined || startTime === undefined) return undefined;

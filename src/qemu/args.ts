@@ -26,15 +26,12 @@ export interface RunFiles {
 // sockaddr_un.sun_path is 108 bytes, including the final NUL.
 export const maxSocketPathBytes = 107;
 
-/** QEMU's pidfile in a VM's run directory. */
-export const pidFileIn = (dir: string): string => `${dir}/qemu.pid`;
-
 /** Returns the run files of a VM given its run directory. */
 export const runFilesIn = (dir: string): RunFiles => ({
   dir,
   archive: `${dir}/site.tar`,
   qmpSocket: `${dir}/qmp.sock`,
-  pidFile: pidFileIn(dir),
+  pidFile: `${dir}/qemu.pid`,
   serialLog: `${dir}/serial.log`,
   qemuLog: `${dir}/qemu.log`,
   passtSocket: `${dir}/passt.sock`,

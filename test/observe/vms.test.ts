@@ -63,13 +63,17 @@ describe("observeVm", () => {
     expect(observeVm(paths, recordOf("b", 0, 0))).toMatchObject({ state: "running", pid: runner.pid });
   });
 
-  it("finds QEMU by its pidfile when the recorded pid is gone", async () => {
+  it("finds QEMU by its pidfile when the record has no pid yet, and only then", async () => {
     const program = join(dir, "qemu-system-x86_64");
     symlinkSync("/bin/sh", program);
     const qemu = await startProcess("c", program);
     mkdirSync(paths.runDir("c"), { recursive: true });
     writeFileSync(runFilesIn(paths.runDir("c")).pidFile, `${qemu.pid}\n`);
-    expect(observeVm(paths, recordOf("c", 999_999_999, 1), createProcessIndex())).toMatchObject({ state: "running", pid: qemu.pid });
+    expect(observeVm(paths, recordOf("c", 0, 0), createProcessIndex())).toMatchObject({ state: "running", pid: qemu.pid });
+    expect(observeVm(paths, recordOf("c", 0, 0))).toMatchObject({ state: "running", pid: qemu.pid });
+    // A record with a pid is of a start that finished, whose QEMU was that pid.
+    expect(observeVm(paths, recordOf("c", qemu.pid, qemu.startTime), createProcessIndex())).toMatchObject({ state: "running", pid: qemu.pid });
+    expect(observeVm(paths, recordOf("c", 4_194_305, 1), createProcessIndex())).toMatchObject({ state: "dead" });
   });
 
   it("goes by the arguments of the recorded pid, not only its start time", async () => {
