@@ -8,8 +8,8 @@
 // Each module that the sources load with import() is a file of its own,
 // required on first use: each command, the apply code (execa, p-queue, QEMU,
 // nix), the yaml package and node-cron. A file carries its own copy of the
-// modules it shares with others, so errors that cross files are told apart
-// by name, not by class (main.ts, load.ts).
+// modules it shares with others, so errors that cross files are matched by
+// name, not by class (main.ts, load.ts).
 
 import { rmSync } from "node:fs";
 import { build } from "esbuild";

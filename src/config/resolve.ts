@@ -157,9 +157,9 @@ const buildSite = (configFile: string, name: string, settings: typeof builtinDef
     ephemeral: settings.ephemeral,
     addons: (settings.addons ?? []).map((addon) => toAddon(configFile, addon)),
     audio: settings.audio,
-    // Compared only with the record of a running VM, and written to the
-    // record of a VM that starts; most sites have neither in a reconcile, so
-    // it is computed on first read. An assigned value replaces it.
+    // Computed on first read, because only a running VM's record is compared
+    // with it and only a starting VM's record stores it. Most sites have
+    // neither in a reconcile. An assigned value replaces it.
     get settingsHash(): string {
       hash ??= hashSettings(site);
       return hash;

@@ -27,12 +27,18 @@ export interface SimpleYaml {
 // included), line and paragraph separators and byte-order marks.
 const unusualCharacter = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\ufeff]/;
 
-// A key this reader takes as text: the yaml package reads other keys
-// differently (numbers, true, null) or needs quotes for them.
-const simpleKey = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+// A key and its colon, then spaces or the end of the line. The yaml package
+// reads other keys differently (numbers, true, null) or needs quotes for them.
+const entryPattern = /([A-Za-z0-9_][A-Za-z0-9_.-]*):( +|$)/y;
+const nonSpace = /[^ ]/;
+const trailingSpaces = / +$/;
+// The end of a line after a value: spaces, and after them a comment.
+const lineEnd = /^(?:( +)(#.*)?)?$/;
+// Characters a plain value inside [ ] may not contain here.
+const flowSpecial = /[:#[\]{}]/;
 
-// Plain values that the YAML 1.2 core schema reads as other than text. Whole numbers of
-// up to 15 digits are read here; the other numbers make the reader give up.
+// Plain values that the YAML 1.2 core schema reads as other than text. Whole
+// numbers of up to 15 digits are read here; other numbers make the reader give up.
 const nullWord = /^(?:~|[Nn]ull|NULL)$/;
 const trueWord = /^(?:[Tt]rue|TRUE)$/;
 const falseWord = /^(?:[Ff]alse|FALSE)$/;
@@ -44,7 +50,6 @@ const specialStart = new Set(["-", "?", ":", ",", "[", "]", "{", "}", "#", "&", 
 
 // sites.yaml nests four levels: the top, sites, a site and its add-ons.
 const maxDepth = 8;
-
 
 interface Container {
   indent: number;
@@ -81,14 +86,6 @@ export const parseSimpleYaml = (text: string, withPlaces = true): SimpleYaml | u
     throw error;
   }
 };
-
-const nonSpace = /[^ ]/;
-const entryPattern = /([A-Za-z0-9_][A-Za-z0-9_.-]*):( +|$)/y;
-const trailingSpaces = / +$/;
-// What may follow a value on its line: spaces, and after them a comment.
-const lineEnd = /^(?:( +)(#.*)?)?$/;
-const flowSpecial = /[:#[\]{}]/;
-
 
 // Reads line by line with the string functions of the engine, which a cold
 // start runs much faster than a loop over characters.

@@ -24,7 +24,7 @@ export const observeVm = (paths: StatePaths, record: VmRecord, processes?: Proce
 };
 
 // A start writes the record with pid 0 before it spawns the runner, and with
-// the pid from QEMU's pidfile once QMP answers; a later start writes pid 0
+// the pid from QEMU's pidfile once QMP replies; a later start writes pid 0
 // again first. So the VM of a record with a pid is that pid or none, and a
 // pid /proc does not list needs no further reads. A runner that does not
 // exec QEMU may be recorded instead, when QEMU's pidfile was unreadable.

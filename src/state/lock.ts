@@ -107,7 +107,7 @@ const removeStale = async (file: string, stale: LockHolder | undefined): Promise
     try {
       linkSync(aside, file);
     } catch {
-      // Someone holds the lock again; theirs stands.
+      // Another process holds the lock again, and keeps it.
     }
   }
   removeFile(aside);

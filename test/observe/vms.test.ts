@@ -23,7 +23,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-// Starts a shell that sleeps, with the site's -name and -qmp among its arguments, as argv[0] says.
+// Starts a shell that sleeps, with the site's -name and -qmp among its arguments, run as `program`.
 const startProcess = async (site: string, program = "/bin/sh"): Promise<{ pid: number; startTime: number }> => {
   const option = qmpOption(runFilesIn(paths.runDir(site)));
   // "; true" keeps the shell from replacing itself with sleep, which would change its arguments.
@@ -63,7 +63,7 @@ describe("observeVm", () => {
     expect(observeVm(paths, recordOf("b", 0, 0))).toMatchObject({ state: "running", pid: runner.pid });
   });
 
-  it("finds QEMU by its pidfile when the record has no pid yet, and only then", async () => {
+  it("uses QEMU's pidfile only for a record without a pid", async () => {
     const program = join(dir, "qemu-system-x86_64");
     symlinkSync("/bin/sh", program);
     const qemu = await startProcess("c", program);

@@ -16,30 +16,30 @@ afterAll(() => {
 });
 
 // A pid no process has: the largest possible pid on Linux is 4194304.
-const gonePid = 4_194_305;
+const exitedPid = 4_194_305;
 
 describe("removeLeftovers", () => {
-  it("removes the files of gone writers in the state folders and in run/, and keeps a living writer's", async () => {
+  it("removes files of exited writers from the state folders and run/", async () => {
     const paths = statePaths(join(dir, "state"));
     await ensureStateDirs(paths);
     mkdirSync(paths.runDir("bank"), { recursive: true });
-    const living = spawn("sleep", ["30"], { stdio: "ignore" });
-    await new Promise((resolve) => living.once("spawn", resolve));
+    const writer = spawn("sleep", ["30"], { stdio: "ignore" });
+    await new Promise((resolve) => writer.once("spawn", resolve));
     try {
-      const gone = [
-        join(paths.vms, `.bank.json.${gonePid}.tmp`),
-        join(paths.root, `.image.json.${gonePid}.tmp`),
-        join(paths.run, `.bank.site.tar.${gonePid}.tmp`),
+      const leftovers = [
+        join(paths.vms, `.bank.json.${exitedPid}.tmp`),
+        join(paths.root, `.image.json.${exitedPid}.tmp`),
+        join(paths.run, `.bank.site.tar.${exitedPid}.tmp`),
         join(paths.disks, "bank.qcow2.creating"),
-        join(paths.root, `lock.${gonePid}.stale`),
+        join(paths.root, `lock.${exitedPid}.stale`),
       ];
-      const kept = [join(paths.run, `.mail.site.tar.${living.pid}.tmp`), join(paths.vms, "bank.json"), join(paths.runDir("bank"), "qemu.log")];
-      for (const file of [...gone, ...kept]) writeFileSync(file, "x");
-      expect((await removeLeftovers(paths)).sort()).toEqual([...gone].sort());
-      for (const file of gone) expect(existsSync(file), file).toBe(false);
-      for (const file of kept) expect(existsSync(file), file).toBe(true);
+      const others = [join(paths.run, `.mail.site.tar.${writer.pid}.tmp`), join(paths.vms, "bank.json"), join(paths.runDir("bank"), "qemu.log")];
+      for (const file of [...leftovers, ...others]) writeFileSync(file, "x");
+      expect((await removeLeftovers(paths)).sort()).toEqual([...leftovers].sort());
+      for (const file of leftovers) expect(existsSync(file), file).toBe(false);
+      for (const file of others) expect(existsSync(file), file).toBe(true);
     } finally {
-      living.kill("SIGKILL");
+      writer.kill("SIGKILL");
     }
   });
 });
