@@ -50,7 +50,7 @@ export const reconcile = async (options: ReconcileOptions): Promise<ReconcileRep
   options = { ...options, allowRoot: options.allowRoot ?? process.env.FFVM_ALLOW_ROOT === "1", hostname: options.hostname ?? hostname() };
   const now = options.now ?? (() => new Date());
   const { desired, warnings } = options.desired ?? (await readDesiredState(options.configFile));
-  for (const warning of warnings) emit({ kind: "warning", message: formatProblem(warning) });
+  for (const warning of warnings) emit({ kind: "warning", message: formatProblem(warning), problem: true });
   const stateDir = chooseStateDir(options.stateDir, desired);
   const paths = statePaths(stateDir);
   const planOptions = (): PlanOptions => ({ ...options, now: now() });

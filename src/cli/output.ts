@@ -22,9 +22,10 @@ export interface LiveTerminal {
 
 /**
  * Output to the process's stdout and stderr. Lines go out with synchronous
- * writes to the file descriptor. Node's stream objects are made only for a
- * terminal or a full pipe, because making them loads node's stream and
- * network modules, a tenth of the time of a command that prints one line.
+ * writes to the file descriptor, in the order they are written. Node's
+ * stream objects are made only for a terminal, because making them loads
+ * node's stream and network modules, a tenth of the time of a command that
+ * prints one line.
  */
 export const processOutput = (): Output => {
   const stdout = new DescriptorWriter(1);
@@ -42,6 +43,9 @@ export const processOutput = (): Output => {
     },
   };
 };
+
+// How long to wait for a full pipe that its reader set to non-blocking mode.
+const fullPipeWaitMs = 5;
 
 class DescriptorWriter {
   readonly #fd: 1 | 2;
@@ -66,37 +70,49 @@ class DescriptorWriter {
   }
 
   write(text: string): void {
-    if (this.#stream !== undefined || this.isTerminal()) {
+    if (this.isTerminal()) {
       this.#getStream().write(text);
       return;
     }
     let bytes = Buffer.from(text);
-    try {
-      while (bytes.length > 0) bytes = bytes.subarray(writeSync(this.#fd, bytes));
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === "EPIPE") endQuietly();
-      // A pipe set to non-blocking mode by the reader is full: the stream waits for it.
-      if (code !== "EAGAIN") throw error;
-      this.#getStream().write(bytes);
+    while (bytes.length > 0) {
+      try {
+        bytes = bytes.subarray(writeSync(this.#fd, bytes));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EAGAIN") endAfterWriteError(this.#fd, error);
+        // Waiting here, rather than handing the rest to a stream, keeps the
+        // order of lines on stdout and stderr and keeps each line whole.
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, fullPipeWaitMs);
+      }
     }
   }
 
   #getStream(): NodeJS.WriteStream {
     if (this.#stream === undefined) {
       this.#stream = this.#fd === 1 ? process.stdout : process.stderr;
-      this.#stream.on("error", (error: NodeJS.ErrnoException) => {
-        if (error.code !== "EPIPE") throw error;
-        endQuietly();
-      });
+      this.#stream.on("error", (error: NodeJS.ErrnoException) => endAfterWriteError(this.#fd, error));
     }
     return this.#stream;
   }
 }
 
 // A reader that goes away (`ffvm status | head -1`, quitting less) closes the
-// pipe; the output is no longer wanted, so ffvm ends quietly.
-const endQuietly = (): never => process.exit(0);
+// pipe. The output is no longer wanted, so ffvm ends quietly, with the status
+// of a process killed by SIGPIPE (128 + 13), as other Unix tools do, so that
+// a shell with pipefail does not take the command for a success. Any other
+// failed write (a full disk) ends it with one line on stderr.
+const endAfterWriteError = (fd: 1 | 2, error: unknown): never => {
+  const { code, message } = error as NodeJS.ErrnoException;
+  if (code === "EPIPE") process.exit(141);
+  if (fd === 1) {
+    try {
+      writeSync(2, `ffvm: cannot write to stdout: ${message}\n`);
+    } catch {
+      // stderr cannot take it either.
+    }
+  }
+  process.exit(1);
+};
 
 const codes = { red: 31, green: 32, yellow: 33, cyan: 36, dim: 2, bold: 1 } as const;
 

@@ -37,12 +37,24 @@ describe("compile caches", () => {
       'const { Script } = require("node:vm");',
       'const Module = require("node:module");',
       "const file = process.argv[1];",
-      'const script = new Script(Module.wrap(readFileSync(file, "utf8")), { filename: file, cachedData: readFileSync(file + ".cache") });',
+      // The cache starts with the SHA-256 of the file's text.
+      'const script = new Script(Module.wrap(readFileSync(file, "utf8")), { filename: file, cachedData: readFileSync(file + ".cache").subarray(32) });',
       "process.stdout.write(String(script.cachedDataRejected));",
     ].join("\n");
     for (const name of ["reconcile.cjs", "validate.cjs", "status.cjs"]) {
       expect(execFileSync(process.execPath, ["-e", check, join(binDir, name)], { encoding: "utf8" }), name).toBe("false");
     }
+  });
+
+  it("are not used for a file whose text changed", () => {
+    const copy = join(scratch, "edited");
+    cpSync(binDir, copy, { recursive: true });
+    // The same length, which is all V8 itself compares.
+    const file = join(copy, "validate.cjs");
+    const source = readFileSync(file, "utf8");
+    expect(source).toContain("valid, ");
+    writeFileSync(file, source.replace("valid, ", "VALID, "));
+    expect(run(join(copy, "ffvm.cjs"), ["validate", "--config", example]).stdout).toContain("VALID, 4 sites");
   });
 
   it("change no output, and a damaged cache is ignored", () => {

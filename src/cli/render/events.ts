@@ -20,7 +20,7 @@ export const printEvent = (output: Output, event: EngineEvent): void => {
       output.err(`waiting for the state directory lock held by ${event.holder}`);
       return;
     case "warning":
-      output.err(paint(output, "yellow", `warning: ${event.message}`));
+      output.err(paint(output, "yellow", event.problem === true ? event.message : `warning: ${event.message}`));
       return;
   }
 };

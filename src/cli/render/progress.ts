@@ -77,7 +77,7 @@ class LiveProgress implements EventView {
         this.#draw([`waiting for the state directory lock held by ${event.holder}`]);
         return;
       case "warning":
-        this.#draw([paint(this.#output, "yellow", `warning: ${event.message}`)]);
+        this.#draw([paint(this.#output, "yellow", event.problem === true ? event.message : `warning: ${event.message}`)]);
         return;
     }
   };
