@@ -82,7 +82,7 @@ export const main = async (argv: readonly string[], output: Output): Promise<num
   const wait = values["no-wait"] !== true;
   switch (command) {
     case "reconcile": {
-      const { runReconcile } = await import("./commands/reconcile.js");
+      const { runReconcile } = await loadCommand(import("./commands/reconcile.js"), command);
       return runReconcile(
         {
           configFile,
@@ -100,51 +100,74 @@ export const main = async (argv: readonly string[], output: Output): Promise<num
       );
     }
     case "validate": {
-      const { runValidate } = await import("./commands/validate.js");
+      const { runValidate } = await loadCommand(import("./commands/validate.js"), command);
       return runValidate(configFile, output);
     }
     case "status": {
-      const { runStatus } = await import("./commands/status.js");
+      const { runStatus } = await loadCommand(import("./commands/status.js"), command);
       return runStatus({ configFile, stateDir, json: values.json === true }, output);
     }
     case "open": {
       const target = requireOne(rest, command);
-      const { runOpen } = await import("./commands/open.js");
+      const { runOpen } = await loadCommand(import("./commands/open.js"), command);
       return runOpen({ configFile, stateDir, target, wait }, output);
     }
     case "stop": {
       const site = requireOne(rest, command);
-      const { runStop } = await import("./commands/site.js");
+      const { runStop } = await loadCommand(import("./commands/site.js"), command);
       return runStop({ configFile, stateDir, site, wait, powerdownTimeoutMs: parseStopTimeout(values["stop-timeout"]) }, output);
     }
     case "logs": {
       const site = requireOne(rest, command);
-      const { parseLines, runLogs } = await import("./commands/logs.js");
+      const { parseLines, runLogs } = await loadCommand(import("./commands/logs.js"), command);
       return runLogs({ configFile, stateDir, site, follow: values.follow === true, lines: parseLines(values.lines) }, output);
     }
     case "handler": {
-      const { runHandler } = await import("./commands/handler.js");
+      const { runHandler } = await loadCommand(import("./commands/handler.js"), command);
       return runHandler(rest, { configFile, stateDir }, output);
     }
     case "completion": {
-      const { runCompletion } = await import("./commands/completion.js");
+      const { runCompletion } = await loadCommand(import("./commands/completion.js"), command);
       return runCompletion(rest, { options: optionSpec, commands: commandOptions }, output);
     }
     case "sites": {
-      const { runSites } = await import("./commands/completion.js");
+      const { runSites } = await loadCommand(import("./commands/completion.js"), command);
       return runSites(configFile, output);
     }
     case "watch": {
       if (rest.length > 0) throw new UsageError(`ffvm watch takes no arguments, got ${JSON.stringify(rest.join(" "))}`);
-      const { runWatch } = await import("./commands/watch.js");
+      const { runWatch } = await loadCommand(import("./commands/watch.js"), command);
       return runWatch({ configFile, stateDir, flags: values, vmConcurrency: parseJobs(values.jobs) }, output);
     }
     case "service": {
-      const { runService } = await import("./commands/service.js");
+      const { runService } = await loadCommand(import("./commands/service.js"), command);
       return runService(rest, { configFile, stateDir, flags: values, vmConcurrency: parseJobs(values.jobs) }, output);
     }
   }
   return exitCodes.usage;
+};
+
+/** A command whose code cannot be loaded: a file of the executable is missing or damaged. */
+class CommandLoadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CommandLoadError";
+  }
+}
+
+// The executable keeps each command in a file of its own (scripts/bundle.mjs).
+// One that is missing or damaged is named in one line, not shown as a stack trace.
+const loadCommand = async <T>(loading: Promise<T>, command: string): Promise<T> => {
+  let loaded: T;
+  try {
+    loaded = await loading;
+  } catch (error) {
+    const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+    throw new CommandLoadError(`the code of ffvm ${command} cannot be loaded (${reason}); the installation is damaged, so reinstall ffvm`);
+  }
+  // An empty file loads, and exports no function.
+  if (!Object.values(loaded as object).some((value) => typeof value === "function")) throw new CommandLoadError(`the code of ffvm ${command} is empty; the installation is damaged, so reinstall ffvm`);
+  return loaded;
 };
 
 const parseCommandLine = (argv: readonly string[]) => {
@@ -197,7 +220,7 @@ export const reportError = (error: unknown, output: Output): number => {
     output.err(`ffvm: ${count} ${count === 1 ? "error" : "errors"} in ${file}; nothing was changed`);
     return exitCodes.error;
   }
-  if (isNamedError(error, "LockBusyError")) {
+  if (error instanceof CommandLoadError || isNamedError(error, "LockBusyError")) {
     output.err(`ffvm: ${error.message}`);
     return exitCodes.error;
   }

@@ -142,6 +142,16 @@ export const convertDocument = (
       // merge key whose value is a symbol. defaults: is how sites share
       // settings, so a merge key is rejected in both cases, not merged.
       const isMergeKey = typeof keyNode.value === "symbol" || (keyNode.value === "<<" && keyNode.type === "PLAIN");
+      // A key the core schema reads as a number or a boolean would become
+      // other text than was written (0x10 becomes 16), so it is an error
+      // unless it reads back the same, as 123 does.
+      const source = keyNode.source ?? "";
+      const isRenamed = (typeof keyNode.value === "number" || typeof keyNode.value === "boolean") && String(keyNode.value) !== source;
+      if (isRenamed) {
+        const kind = typeof keyNode.value === "number" ? "number" : "boolean";
+        report(keyOffset, path, `key ${JSON.stringify(source)} is read as the ${kind} ${String(keyNode.value)}, not as text`, `quote it, as "${source}":, or choose another name`);
+        continue;
+      }
       const key = isMergeKey ? "<<" : String(keyNode.value);
       const keyPath = [...path, key];
       if (isMergeKey) {

@@ -1,7 +1,8 @@
 // The compile caches of the built executable: written by the build, taken by
-// V8 under the node that built them, and harmless when they do not fit.
+// V8 under the node that built them, and harmless when they do not fit; and
+// a command file that is missing or damaged, named in one line.
 
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -68,5 +69,22 @@ describe("compile caches", () => {
       expect(cached.status).toBe(0);
       expect(run(join(copy, "ffvm.cjs"), args)).toEqual(cached);
     }
+  });
+});
+
+describe("a damaged command file", () => {
+  it.each([
+    ["missing", "status", (file: string) => rmSync(file), "cannot be loaded (Cannot find module './status.cjs')"],
+    ["empty", "validate", (file: string) => writeFileSync(file, ""), "is empty"],
+    ["cut short", "completion", (file: string) => writeFileSync(file, readFileSync(file).subarray(0, 3000)), "cannot be loaded (Unexpected end of input)"],
+  ])("is named in one line when %s", (_case, command, damage, reason) => {
+    const copy = join(scratch, `damaged-${command}`);
+    cpSync(binDir, copy, { recursive: true });
+    rmSync(join(copy, `${command}.cjs.cache`), { force: true });
+    damage(join(copy, `${command}.cjs`));
+    const args = command === "completion" ? ["completion", "bash"] : [command, "--config", example, "--state-dir", join(scratch, "state")];
+    const result = spawnSync(process.execPath, [join(copy, "ffvm.cjs"), ...args], { encoding: "utf8" });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(`ffvm: the code of ffvm ${command} ${reason}; the installation is damaged, so reinstall ffvm\n`);
   });
 });
