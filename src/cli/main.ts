@@ -56,9 +56,17 @@ export const main = async (argv: readonly string[], output: Output): Promise<num
     output.out(version);
     return exitCodes.ok;
   }
+  if (command === "help" && rest[0] !== undefined && helpTexts[rest[0]] === undefined) {
+    throw new UsageError(`no help for ${JSON.stringify(rest[0])}; commands: ${Object.keys(commandOptions).join(", ")}`);
+  }
+  if (command === undefined && values.help !== true) {
+    // A usage error: the help goes to stderr, as other usage errors do.
+    output.err(helpTexts.main!);
+    return exitCodes.usage;
+  }
   if (command === undefined || command === "help") {
-    output.out(helpTexts[rest[0] ?? "main"] ?? helpTexts.main!);
-    return command === undefined && values.help !== true ? exitCodes.usage : exitCodes.ok;
+    output.out(helpTexts[rest[0] ?? "main"]!);
+    return exitCodes.ok;
   }
   const allowed = commandOptions[command];
   if (allowed === undefined) throw new UsageError(`unknown command ${JSON.stringify(command)}; commands: ${Object.keys(commandOptions).join(", ")}`);

@@ -8,6 +8,8 @@ export interface Output {
   err: (text: string) => void;
   /** Whether ANSI colour may be used on stdout: a terminal, and NO_COLOR unset. */
   color: boolean;
+  /** The same for stderr; `color` stands for it when unset. */
+  errColor?: boolean;
   /** Set when stderr is a terminal that understands cursor movement, so progress may be redrawn there in place. */
   live?: LiveTerminal;
 }
@@ -34,7 +36,10 @@ export const processOutput = (): Output => {
     out: (text) => stdout.write(`${text}\n`),
     err: (text) => stderr.write(`${text}\n`),
     get color() {
-      return stdout.isTerminal() && (process.env.NO_COLOR ?? "") === "" && process.env.TERM !== "dumb";
+      return stdout.isTerminal() && colorAllowed();
+    },
+    get errColor() {
+      return stderr.isTerminal() && colorAllowed();
     },
     // NO_COLOR turns off colour only; moving the cursor is not colour.
     get live() {
@@ -43,6 +48,11 @@ export const processOutput = (): Output => {
     },
   };
 };
+
+const colorAllowed = (): boolean => (process.env.NO_COLOR ?? "") === "" && process.env.TERM !== "dumb";
+
+/** The output with colour as stderr allows it, for text written there. */
+export const forStderr = (output: Output): Output => ({ ...output, color: output.errColor ?? output.color });
 
 // How long to wait for a full pipe that its reader set to non-blocking mode.
 const fullPipeWaitMs = 5;

@@ -2,10 +2,11 @@
 
 import type { EngineEvent } from "../../log/events.js";
 import { escapeControl } from "../../util/command-error.js";
-import { paint, type Output } from "../output.js";
+import { forStderr, paint, type Output } from "../output.js";
 import { formatResult } from "./plan.js";
 
-export const printEvent = (output: Output, event: EngineEvent): void => {
+export const printEvent = (stdoutOutput: Output, event: EngineEvent): void => {
+  const output = forStderr(stdoutOutput);
   switch (event.kind) {
     case "action-started":
       output.err(paint(output, "dim", `… ${event.action.site === "" ? "(image)" : event.action.site} ${event.action.kind} started`));

@@ -7,7 +7,7 @@
 import type { Action } from "../../plan/actions.js";
 import type { EngineEvent, EventListener } from "../../log/events.js";
 import { escapeControl } from "../../util/command-error.js";
-import { paint, type Color, type LiveTerminal, type Output } from "../output.js";
+import { forStderr, paint, type Color, type LiveTerminal, type Output } from "../output.js";
 import { printEvent } from "./events.js";
 import { formatResult } from "./plan.js";
 
@@ -51,7 +51,7 @@ class LiveProgress implements EventView {
   #timer: NodeJS.Timeout | undefined;
 
   constructor(output: Output, terminal: LiveTerminal, clock: () => number) {
-    this.#output = output;
+    this.#output = forStderr(output);
     this.#terminal = terminal;
     this.#clock = clock;
   }

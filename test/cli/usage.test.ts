@@ -1,0 +1,53 @@
+// The command line's own messages: usage errors go to stderr with exit 64,
+// asked-for help to stdout with exit 0, and colour follows each stream.
+
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ffvmBin } from "../helpers/cli.js";
+
+const dir = mkdtempSync(join(tmpdir(), "ffvm-usage-"));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const run = (args: string[], env: NodeJS.ProcessEnv = { NO_COLOR: "1" }) =>
+  spawnSync(process.execPath, [ffvmBin, ...args], { encoding: "utf8", env: { ...process.env, ...env } });
+
+describe("usage", () => {
+  it("prints the help to stderr and exits 64 without a command", () => {
+    const result = run([]);
+    expect(result.status).toBe(64);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain("Usage: ffvm <command> [options]");
+  });
+
+  it("prints asked-for help to stdout", () => {
+    for (const args of [["--help"], ["help"], ["help", "reconcile"], ["reconcile", "--help"]]) {
+      const result = run(args);
+      expect(result.status, args.join(" ")).toBe(0);
+      expect(result.stdout, args.join(" ")).toMatch(/Usage: ffvm/);
+    }
+  });
+
+  it("rejects help for a command that does not exist", () => {
+    const result = run(["help", "nosuch"]);
+    expect(result.status).toBe(64);
+    expect(result.stderr).toBe(
+      'ffvm: no help for "nosuch"; commands: reconcile, validate, status, open, stop, watch, service, logs, handler, completion, sites\nRun \'ffvm --help\' for usage.\n',
+    );
+  });
+
+  it("leaves colour out of a redirected stderr when stdout is a terminal", () => {
+    const config = join(dir, "sites.yaml");
+    writeFileSync(config, "sites:\n  a:\n    url: https://a.example/\n    match: [same.example]\n  b:\n    url: https://b.example/\n    match: [same.example]\nimage:\n  runner: /bin/false\n");
+    // script(1) gives the command a terminal for stdout; stderr goes to a file.
+    const command = `node ${ffvmBin} reconcile --dry-run --config ${config} --state-dir ${dir}/state 2>${dir}/stderr`;
+    spawnSync("script", ["-qc", command, "/dev/null"], { encoding: "utf8", env: { ...process.env, NO_COLOR: "", TERM: "xterm" } });
+    const stderr = spawnSync("cat", [join(dir, "stderr")], { encoding: "utf8" }).stdout;
+    expect(stderr).toContain("warning: sites.b.match.0");
+    expect(stderr).not.toContain("\u001b[");
+  });
+});
