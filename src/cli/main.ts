@@ -155,6 +155,24 @@ export const main = async (argv: readonly string[], output: Output): Promise<num
   return exitCodes.usage;
 };
 
+// parseArgs takes "--jobs -1" for an option without its value; joined as
+// "--jobs=-1", the value reaches the range check and its message.
+const joinNegativeValues = (argv: readonly string[]): string[] => {
+  const joined: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const name = argv[index]!.startsWith("--") ? argv[index]!.slice(2) : undefined;
+    const value = argv[index + 1];
+    const takesValue = name !== undefined && (optionSpec as Record<string, { type: string }>)[name]?.type === "string";
+    if (takesValue && value !== undefined && /^-\d/.test(value)) {
+      joined.push(`--${name}=${value}`);
+      index++;
+    } else {
+      joined.push(argv[index]!);
+    }
+  }
+  return joined;
+};
+
 /** A command whose code cannot be loaded: a file of the executable is missing or damaged. */
 class CommandLoadError extends Error {
   constructor(message: string) {
@@ -180,7 +198,7 @@ const loadCommand = async <T>(loading: Promise<T>, command: string): Promise<T> 
 
 const parseCommandLine = (argv: readonly string[]) => {
   try {
-    return parseArgs({ args: [...argv], options: optionSpec, allowPositionals: true, strict: true });
+    return parseArgs({ args: joinNegativeValues(argv), options: optionSpec, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError((error as Error).message.replace(/\. To specify a positional.*$/s, ""));
   }

@@ -40,6 +40,13 @@ describe("usage", () => {
     );
   });
 
+  it("gives the range of an option for a negative value", () => {
+    expect(run(["reconcile", "--jobs", "-1"]).stderr).toBe('ffvm: --jobs must be a whole number from 1 to 64, got "-1"\nRun \'ffvm --help\' for usage.\n');
+    expect(run(["stop", "bank", "--stop-timeout", "-5"]).stderr).toBe(
+      'ffvm: --stop-timeout must be a whole number of seconds from 1 to 3600, got "-5"\nRun \'ffvm --help\' for usage.\n',
+    );
+  });
+
   it("leaves colour out of a redirected stderr when stdout is a terminal", () => {
     const config = join(dir, "sites.yaml");
     writeFileSync(config, "sites:\n  a:\n    url: https://a.example/\n    match: [same.example]\n  b:\n    url: https://b.example/\n    match: [same.example]\nimage:\n  runner: /bin/false\n");
