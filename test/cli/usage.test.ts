@@ -2,7 +2,7 @@
 // asked-for help to stdout with exit 0, and colour follows each stream.
 
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -38,6 +38,16 @@ describe("usage", () => {
     expect(result.stderr).toBe(
       'ffvm: no help for "nosuch"; commands: reconcile, validate, status, open, stop, watch, service, logs, handler, completion, sites\nRun \'ffvm --help\' for usage.\n',
     );
+  });
+
+  it("creates no state directory to stop a site that does not exist", () => {
+    const config = join(dir, "one-site.yaml");
+    writeFileSync(config, "sites:\n  bank:\n    url: https://bank.example/\nimage:\n  runner: /bin/false\n");
+    const state = join(dir, "stop-state");
+    const result = run(["stop", "bnak", "--config", config, "--state-dir", state]);
+    expect(result.status).toBe(64);
+    expect(result.stderr).toContain(`site "bnak" is not in ${config} and has no VM or disk; sites: bank`);
+    expect(existsSync(state)).toBe(false);
   });
 
   it("gives the range of an option for a negative value", () => {
