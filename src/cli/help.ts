@@ -2,10 +2,14 @@
 
 export const version = "0.1.0";
 
-const common = `  --config FILE      sites.yaml to read (default: ./sites.yaml if present,
-                     else $XDG_CONFIG_HOME/ffvm/sites.yaml)
-  --state-dir DIR    where disks, VM records and the image link live
-                     (default: stateDir in sites.yaml, else $XDG_STATE_HOME/ffvm)`;
+// --config and --state-dir, with their text from `column` on, as the other options of a command.
+const common = (column = 21): string =>
+  [
+    ["--config FILE", "sites.yaml to read (default: ./sites.yaml if present,", "else $XDG_CONFIG_HOME/ffvm/sites.yaml)"],
+    ["--state-dir DIR", "where disks, VM records and the image link live", "(default: stateDir in sites.yaml, else $XDG_STATE_HOME/ffvm)"],
+  ]
+    .map(([option, first, second]) => `${`  ${option}`.padEnd(column)}${first}\n${" ".repeat(column)}${second}`)
+    .join("\n");
 
 export const helpTexts: Record<string, string> = {
   main: `ffvm ${version}: one Firefox virtual machine per website, reconciled from sites.yaml
@@ -47,7 +51,7 @@ Options:
   --stop-timeout SECONDS  how long a guest may take to power off after the
                        ACPI power button before QMP quit (default: 30)
   --jobs N             VMs started or stopped at once (default: 2)
-${common}
+${common(23)}
 
 Examples:
   ffvm reconcile --dry-run
@@ -60,7 +64,7 @@ be listed under vpns:, style and add-on files must exist). Prints every
 problem as file:line:col: key: message; fix, and exits 1 if any is an error.
 
 Options:
-${common}
+${common()}
 
 Example:
   ffvm validate --config sites.example.yaml`,
@@ -78,7 +82,7 @@ powers of 1024). Colour only on a terminal and without NO_COLOR.
 
 Options:
   --json             print the status as JSON (formatVersion 1)
-${common}
+${common()}
 
 Example:
   ffvm status --json`,
@@ -98,7 +102,7 @@ that is thrown away when the VM stops.
 
 Options:
   --no-wait          fail at once if another ffvm holds the state lock
-${common}
+${common()}
 
 Examples:
   ffvm open bank
@@ -115,7 +119,7 @@ Options:
   --no-wait          fail at once if another ffvm holds the state lock
   --stop-timeout SECONDS  how long the guest may take to power off after the
                      ACPI power button before QMP quit (default: 30)
-${common}
+${common()}
 
 Example:
   ffvm stop bank`,
@@ -145,7 +149,7 @@ Options:
   --max-crashes N        crashes within the window before giving up (default: 5)
   --crash-window MINUTES how far back crashes count (default: 60)
   --jobs N               VMs started or stopped at once (default: 2)
-${common}
+${common(25)}
 
 Examples:
   ffvm watch --config ~/dotfiles/sites.yaml
@@ -163,7 +167,7 @@ the links that enabling it made.
 
 Options:
   the options of ffvm watch, written into the unit's ExecStart= line
-${common}
+${common()}
 
 Examples:
   ffvm service install --config ~/dotfiles/sites.yaml
@@ -182,7 +186,7 @@ Options:
                      VM restarts and the log is replaced, until Ctrl-C
   -n, --lines N      lines printed from the end of each log first, 0 to
                      100000 (default: 50)
-${common}
+${common()}
 
 Examples:
   ffvm logs bank
@@ -225,7 +229,7 @@ scripts.
 
 Options:
   --names            print only the names (the only output there is)
-${common}
+${common()}
 
 Example:
   ffvm sites --names --config sites.example.yaml`,
