@@ -24,7 +24,7 @@ export const parseYamlText = (file: string, text: string): LoadedConfig => {
       col: 0,
       key: "",
       message: `the file contains more than ${maxTokens} YAML tokens (names, values, punctuation and line breaks)`,
-      fix: "check that --config names sites.yaml, because one with 1000 sites contains about 30000",
+      fix: "check that --config names sites.yaml, which has about 30 tokens per site, and put settings that sites share under defaults:",
       severity: "error",
     });
   }
