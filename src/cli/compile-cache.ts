@@ -2,9 +2,10 @@
 // file as <file>.cache. Compiling a command's file and its functions was a
 // tenth of the time of a reconcile with nothing to do. The caches are written
 // at build time (scripts/compile-cache.mjs runs commands with
-// FFVM_WRITE_COMPILE_CACHE=1). A cache starts with the SHA-256 of the text it
-// was made from and is used only for that text: V8 itself compares only the
-// length of the text, besides its own version and flags.
+// FFVM_WRITE_COMPILE_CACHE=1). A cache starts with the text it was made from
+// and is used only for that same text: V8 itself compares only the length of
+// the text, besides its own version and flags. Comparing the text costs less
+// than hashing it, which would also load node's crypto module.
 
 import Module from "node:module";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -17,40 +18,41 @@ interface CompilingModule {
 
 type Compile = (this: CompilingModule, content: string, filename: string) => unknown;
 
-const digestBytes = 32;
+// The cache starts with the length of the text in bytes, then the text.
+const lengthBytes = 4;
 
 /** Compiles the .cjs files of dir, other than the running one, with their caches. */
 export const useCompileCache = (dir: string, entry: string): void => {
   const prototype = Module.prototype as unknown as { _compile: Compile };
   const compile = prototype._compile;
-  const written: { script: Script; file: string; digest: Buffer }[] = [];
-  // Loaded on first use, so that `ffvm --version` does not load node's crypto module.
-  const digestOf = (content: string): Buffer => {
-    const { createHash } = Module.createRequire(entry)("node:crypto") as typeof import("node:crypto");
-    return createHash("sha256").update(content).digest();
-  };
+  const written: { script: Script; file: string; text: Buffer }[] = [];
   prototype._compile = function (content, filename) {
     if (dirname(filename) !== dir || !filename.endsWith(".cjs") || filename === entry) return compile.call(this, content, filename);
     const cacheFile = `${filename}.cache`;
-    const digest = digestOf(content);
+    const text = Buffer.from(content);
     let cachedData: Buffer | undefined;
     try {
       const cache = readFileSync(cacheFile);
-      if (cache.length > digestBytes && cache.subarray(0, digestBytes).equals(digest)) cachedData = cache.subarray(digestBytes);
+      const end = lengthBytes + text.length;
+      if (cache.length > end && cache.readUInt32LE(0) === text.length && cache.subarray(lengthBytes, end).equals(text)) cachedData = cache.subarray(end);
     } catch {
       // No cache: V8 compiles the file.
     }
     // V8 keeps the name a cache was made under, so stack traces name the
     // file by its place in the package, the same at build time and after.
     const script = new Script(Module.wrap(content), { filename: `dist/bin/${basename(filename)}`, cachedData });
-    if (process.env.FFVM_WRITE_COMPILE_CACHE === "1") written.push({ script, file: cacheFile, digest });
+    if (process.env.FFVM_WRITE_COMPILE_CACHE === "1") written.push({ script, file: cacheFile, text });
     const wrapper = script.runInThisContext() as (...args: unknown[]) => unknown;
     return wrapper.call(this.exports, this.exports, Module.createRequire(filename), this, filename, dir);
   };
   // After the command ran, so that the caches hold the functions it compiled.
   if (process.env.FFVM_WRITE_COMPILE_CACHE === "1") {
     process.on("exit", () => {
-      for (const { script, file, digest } of written) writeFileSync(file, Buffer.concat([digest, script.createCachedData()]));
+      for (const { script, file, text } of written) {
+        const length = Buffer.alloc(lengthBytes);
+        length.writeUInt32LE(text.length);
+        writeFileSync(file, Buffer.concat([length, text, script.createCachedData()]));
+      }
     });
   }
 };

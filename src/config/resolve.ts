@@ -3,7 +3,6 @@
 // checkReferences also runs on data that failed the schema, so that one run
 // reports every problem of the file.
 
-import { createHash } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { formatKeyPath, showValue, type ConfigProblem } from "./errors.js";
 import { locate, type LoadedConfig } from "./load.js";
@@ -12,6 +11,7 @@ import { describeSizeProblem, parseSize } from "./size.js";
 import { describeUrlProblem, suggestUrlFix } from "./url.js";
 import type { Addon, DesiredState, ImageSource, Site, Vpn } from "./types.js";
 import { checkSharedPatterns, checkSiteLinks, hostsOf, matchPatternsOf, toSiteSettings } from "./links.js";
+import { createSha256 } from "../util/sha256.js";
 
 /** Built-in settings, used where neither the site nor `defaults:` sets a value. */
 export const builtinDefaults = { memory: 2048, cpus: 2, disk: "4G", pinned: false, ephemeral: false, audio: false };
@@ -245,10 +245,10 @@ const statFile = (path: string): { mode: number } | undefined => {
 // style and add-on files, but not the WireGuard config: its keys must not
 // leave the file, even as a hash in a record.
 const hashSettings = (site: Site): string => {
-  const hash = createHash("sha256");
+  const hash = createSha256();
   const fileDigest = (path: string): string => {
     try {
-      return createHash("sha256").update(readFileSync(path)).digest("hex");
+      return createSha256().update(readFileSync(path)).digest("hex");
     } catch {
       return "missing";
     }

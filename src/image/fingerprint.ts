@@ -1,9 +1,9 @@
 // Content fingerprint of an image source, read from files alone so that an
 // unchanged image costs no nix process.
 
-import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, lstatSync } from "node:fs";
 import { join, relative } from "node:path";
+import { createSha256 } from "../util/sha256.js";
 
 // Folders and links that never belong to a flake's source.
 const ignoredNames = new Set([".git", "node_modules", ".direnv"]);
@@ -17,7 +17,7 @@ const ignoredNames = new Set([".git", "node_modules", ".direnv"]);
  * nix build, which finds the image's out path unchanged and takes seconds.
  */
 export const fingerprintFlake = (dir: string): string => {
-  const hash = createHash("sha256");
+  const hash = createSha256();
   for (const file of listFiles(dir)) {
     const content = readFileSync(file);
     hash.update(`${relative(dir, file)}\0${content.length}\0`);
@@ -28,7 +28,7 @@ export const fingerprintFlake = (dir: string): string => {
 
 /** Hashes a prebuilt runner script, whose text names the store paths it starts. */
 export const fingerprintRunner = (runner: string): string =>
-  `runner:${createHash("sha256").update(readFileSync(runner)).digest("hex").slice(0, 32)}`;
+  `runner:${createSha256().update(readFileSync(runner)).digest("hex").slice(0, 32)}`;
 
 const listFiles = (dir: string): string[] => {
   const files: string[] = [];

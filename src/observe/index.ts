@@ -1,6 +1,6 @@
 // observe(): reads the actual state. It writes nothing and spawns no process.
 
-import { existsSync } from "node:fs";
+import { accessSync, constants, existsSync } from "node:fs";
 import type { DesiredState, ImageSource } from "../config/types.js";
 import { fingerprintFlake, fingerprintRunner } from "../image/fingerprint.js";
 import { readQcow2HeaderSync } from "../qemu/qcow2.js";
@@ -50,11 +50,26 @@ const observeImage = async (paths: StatePaths, source: ImageSource): Promise<Obs
   const record = await readImageRecord(paths);
   if (source.kind === "runner") {
     try {
-      const id = fingerprintRunner(source.runner);
-      return { fingerprint: id, outPathExists: true, currentId: id };
+      accessSync(source.runner, constants.R_OK);
     } catch (error) {
       return { outPathExists: false, problem: `runner ${source.runner} cannot be read: ${(error as Error).message}` };
     }
+    // The runner's id is compared only with the records of running VMs and
+    // written to those of starting ones, so it is hashed on first read.
+    let id: string | undefined;
+    const runnerId = (): string => {
+      id ??= fingerprintRunner(source.runner);
+      return id;
+    };
+    return {
+      outPathExists: true,
+      get fingerprint() {
+        return runnerId();
+      },
+      get currentId() {
+        return runnerId();
+      },
+    };
   }
   const observed: ObservedImage = { outPathExists: record !== undefined && existsSync(record.outPath) };
   if (record !== undefined) observed.record = record;

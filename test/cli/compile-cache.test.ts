@@ -38,8 +38,9 @@ describe("compile caches", () => {
       'const { Script } = require("node:vm");',
       'const Module = require("node:module");',
       "const file = process.argv[1];",
-      // The cache starts with the SHA-256 of the file's text.
-      'const script = new Script(Module.wrap(readFileSync(file, "utf8")), { filename: file, cachedData: readFileSync(file + ".cache").subarray(32) });',
+      // The cache starts with the length of the file's text and the text.
+      'const cache = readFileSync(file + ".cache");',
+      'const script = new Script(Module.wrap(readFileSync(file, "utf8")), { filename: file, cachedData: cache.subarray(4 + cache.readUInt32LE(0)) });',
       "process.stdout.write(String(script.cachedDataRejected));",
     ].join("\n");
     for (const name of ["reconcile.cjs", "validate.cjs", "status.cjs"]) {
