@@ -107,10 +107,10 @@ class DescriptorWriter {
 }
 
 // A reader that goes away (`ffvm status | head -1`, quitting less) closes the
-// pipe. The output is no longer wanted, so ffvm ends quietly, with the status
-// of a process killed by SIGPIPE (128 + 13), as other Unix tools do, so that
-// a shell with pipefail does not take the command for a success. Any other
-// failed write (a full disk) ends it with one line on stderr.
+// pipe, and the output is no longer wanted. ffvm ends quietly, with the
+// status of a process killed by SIGPIPE (128 + 13) as other Unix tools do, so
+// a shell with pipefail does not take it for a success. Any other failed
+// write (a full disk) ends it with one line on stderr.
 const endAfterWriteError = (fd: 1 | 2, error: unknown): never => {
   const { code, message } = error as NodeJS.ErrnoException;
   if (code === "EPIPE") process.exit(141);

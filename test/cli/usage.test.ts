@@ -2,7 +2,7 @@
 // asked-for help to stdout with exit 0, and colour follows each stream.
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -63,7 +63,7 @@ describe("usage", () => {
     // script(1) gives the command a terminal for stdout; stderr goes to a file.
     const command = `node ${ffvmBin} reconcile --dry-run --config ${config} --state-dir ${dir}/state 2>${dir}/stderr`;
     spawnSync("script", ["-qc", command, "/dev/null"], { encoding: "utf8", env: { ...process.env, NO_COLOR: "", TERM: "xterm" } });
-    const stderr = spawnSync("cat", [join(dir, "stderr")], { encoding: "utf8" }).stdout;
+    const stderr = readFileSync(join(dir, "stderr"), "utf8");
     expect(stderr).toContain("warning: sites.b.match.0");
     expect(stderr).not.toContain("\u001b[");
   });
