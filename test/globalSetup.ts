@@ -2,9 +2,20 @@
 // date). A failed build does not stop the run, because unit tests do not need the
 // guest. The error is passed on through the environment instead, and guestDir()
 // throws it in every test that boots the guest.
+//
+// It also gives the run a temporary folder of its own through TMPDIR, which
+// the tests and the processes they start inherit, and removes it afterwards,
+// so that no test leaves files in /tmp.
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildGuest, defaultGuestDir, GUEST_BUILD_ERROR_ENV, GUEST_DIR_ENV } from './helpers/guest.js';
 
-export default async function setup(): Promise<void> {
+export default async function setup(): Promise<() => void> {
+  const runTmp = mkdtempSync(join(tmpdir(), 'ffvm-tests-'));
+  // Other users may pass through it: some tests run ffvm as nobody in a folder of their own.
+  chmodSync(runTmp, 0o711);
+  process.env.TMPDIR = runTmp;
   const dir = process.env[GUEST_DIR_ENV] || defaultGuestDir();
   try {
     await buildGuest(dir);
@@ -15,4 +26,5 @@ export default async function setup(): Promise<void> {
     process.env[GUEST_BUILD_ERROR_ENV] = message;
     console.warn(`test guest build failed; tests that boot it will fail: ${message}`);
   }
+  return () => rmSync(runTmp, { recursive: true, force: true });
 }
