@@ -25,8 +25,8 @@ export const timeCommand = (command, args, options = {}) => {
 /**
  * Times a target command against a baseline command, alternating the two so
  * that a slow moment of the machine hits both. The ratio is the median of
- * the ratios of each target run to the baseline run just before it, which
- * varies less between runs of the benchmark than the ratio of the medians.
+ * the ratios of each target run to the baseline run just before it, so each
+ * pair shares the machine's state of that moment.
  */
 export const compareCommands = ({ baseline, target, runs = 15, warmup = 2 }) => {
   const baselineTimes = [];

@@ -18,7 +18,7 @@ const root = new URL("..", import.meta.url).pathname;
 const outdir = `${root}dist/bin`;
 
 // Every module that src/ loads with import() becomes a file of its own,
-// named after it; these are collected while the files are built.
+// named after it. These are collected while the files are built.
 const fileNameOf = (path) => {
   const parts = path.replace(/\.(js|ts)$/, "").split("/");
   const name = parts.at(-1) === "index" ? parts.at(-2) : parts.at(-1);
@@ -67,9 +67,9 @@ const common = {
   format: "cjs",
   platform: "node",
   target: "node20",
-  // import() of a file of its own becomes require(): through import() node's
-  // ES module loader would read the file asynchronously and scan its source
-  // for export names before running it.
+  // import() of a file of its own becomes require(), because through import()
+  // node's ES module loader would read the file asynchronously and scan its
+  // source for export names before running it.
   supported: { "dynamic-import": false },
   // Bundled ES module dependencies (node-cron) compute paths from
   // import.meta.url, which a CommonJS file does not have.

@@ -13,7 +13,7 @@ import { buildGuest, defaultGuestDir, GUEST_BUILD_ERROR_ENV, GUEST_DIR_ENV } fro
 
 export default async function setup(): Promise<() => void> {
   const runTmp = mkdtempSync(join(tmpdir(), 'ffvm-tests-'));
-  // Other users may pass through it: some tests run ffvm as nobody in a folder of their own.
+  // Other users may pass through it, because some tests run ffvm as the user nobody.
   chmodSync(runTmp, 0o711);
   process.env.TMPDIR = runTmp;
   const dir = process.env[GUEST_DIR_ENV] || defaultGuestDir();

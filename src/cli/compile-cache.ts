@@ -1,11 +1,12 @@
 // V8's compiled code for the files of the ffvm executable, kept next to each
-// file as <file>.cache. Compiling a command's file and its functions was a
-// tenth of the time of a reconcile with nothing to do. The caches are written
-// at build time (scripts/compile-cache.mjs runs commands with
-// FFVM_WRITE_COMPILE_CACHE=1). A cache starts with the text it was made from
-// and is used only for that same text: V8 itself compares only the length of
-// the text, besides its own version and flags. Comparing the text costs less
-// than hashing it, which would also load node's crypto module.
+// file as <file>.cache, because compiling a command's file and its functions
+// was about a tenth of a no-op reconcile. The build writes the caches
+// (scripts/compile-cache.mjs runs commands with FFVM_WRITE_COMPILE_CACHE=1).
+//
+// A cache starts with the text it was made from and is used only for that
+// text. V8 checks its own version and flags, but accepted a cache for an
+// edited text of the same length (test/cli/compile-cache.test.ts). Comparing
+// the text costs less than hashing it, which would also load node's crypto module.
 
 import Module from "node:module";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -45,7 +46,7 @@ export const useCompileCache = (dir: string, entry: string): void => {
     const wrapper = script.runInThisContext() as (...args: unknown[]) => unknown;
     return wrapper.call(this.exports, this.exports, Module.createRequire(filename), this, filename, dir);
   };
-  // After the command ran, so that the caches hold the functions it compiled.
+  // After the command ran, so that the caches contain the functions it compiled.
   if (process.env.FFVM_WRITE_COMPILE_CACHE === "1") {
     process.on("exit", () => {
       for (const { script, file, text } of written) {

@@ -57,7 +57,7 @@ export const main = async (argv: readonly string[], output: Output): Promise<num
     return exitCodes.ok;
   }
   if (command === "help" && rest[0] !== undefined && helpTexts[rest[0]] === undefined) {
-    throw new UsageError(`no help for ${JSON.stringify(rest[0])}; commands: ${Object.keys(commandOptions).join(", ")}`);
+    throw new UsageError(`unknown command ${JSON.stringify(rest[0])} for ffvm help; commands: ${Object.keys(commandOptions).join(", ")}`);
   }
   if (command === undefined && values.help !== true) {
     // A usage error: the help goes to stderr, as other usage errors do.
@@ -155,7 +155,7 @@ export const main = async (argv: readonly string[], output: Output): Promise<num
   return exitCodes.usage;
 };
 
-// parseArgs takes "--jobs -1" for an option without its value; joined as
+// parseArgs reads "--jobs -1" as an option without its value. Joined as
 // "--jobs=-1", the value reaches the range check and its message.
 const joinNegativeValues = (argv: readonly string[]): string[] => {
   const joined: string[] = [];
@@ -189,7 +189,7 @@ const loadCommand = async <T>(loading: Promise<T>, command: string): Promise<T> 
     loaded = await loading;
   } catch (error) {
     const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0];
-    throw new CommandLoadError(`the code of ffvm ${command} cannot be loaded (${reason}); the installation is damaged, so reinstall ffvm`);
+    throw new CommandLoadError(`loading the code of ffvm ${command} failed (${reason}); the installation is damaged, so reinstall ffvm`);
   }
   // An empty file loads, and exports no function.
   if (!Object.values(loaded as object).some((value) => typeof value === "function")) throw new CommandLoadError(`the code of ffvm ${command} is empty; the installation is damaged, so reinstall ffvm`);

@@ -8,7 +8,7 @@ export interface Output {
   err: (text: string) => void;
   /** Whether ANSI colour may be used on stdout: a terminal, and NO_COLOR unset. */
   color: boolean;
-  /** The same for stderr; `color` stands for it when unset. */
+  /** The same for stderr; when unset, `color` is used. */
   errColor?: boolean;
   /** Set when stderr is a terminal that understands cursor movement, so progress may be redrawn there in place. */
   live?: LiveTerminal;
@@ -23,11 +23,10 @@ export interface LiveTerminal {
 }
 
 /**
- * Output to the process's stdout and stderr. Lines go out with synchronous
- * writes to the file descriptor, in the order they are written. Node's
- * stream objects are made only for a terminal, because making them loads
- * node's stream and network modules, a tenth of the time of a command that
- * prints one line.
+ * Returns output to the process's stdout and stderr. Lines go out with
+ * synchronous writes to the file descriptor, in the order they are written.
+ * Node's stream objects are made only for a terminal, because making them
+ * loads node's stream and network modules, about 9 ms of CPU here.
  */
 export const processOutput = (): Output => {
   const stdout = new DescriptorWriter(1);
@@ -54,8 +53,10 @@ const colorAllowed = (): boolean => (process.env.NO_COLOR ?? "") === "" && proce
 /** The output with colour as stderr allows it, for text written there. */
 export const forStderr = (output: Output): Output => ({ ...output, color: output.errColor ?? output.color });
 
-// How long to wait for a full pipe that its reader set to non-blocking mode.
+// How long to wait for a full pipe that its reader set to non-blocking mode,
+// with Atomics.wait on a cell no other thread changes.
 const fullPipeWaitMs = 5;
+const waitCell = new Int32Array(new SharedArrayBuffer(4));
 
 class DescriptorWriter {
   readonly #fd: 1 | 2;
@@ -92,7 +93,7 @@ class DescriptorWriter {
         if ((error as NodeJS.ErrnoException).code !== "EAGAIN") endAfterWriteError(this.#fd, error);
         // Waiting here, rather than handing the rest to a stream, keeps the
         // order of lines on stdout and stderr and keeps each line whole.
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, fullPipeWaitMs);
+        Atomics.wait(waitCell, 0, 0, fullPipeWaitMs);
       }
     }
   }
@@ -118,7 +119,7 @@ const endAfterWriteError = (fd: 1 | 2, error: unknown): never => {
     try {
       writeSync(2, `ffvm: cannot write to stdout: ${message}\n`);
     } catch {
-      // stderr cannot take it either.
+      // stderr failed too; the exit status still reports the failure.
     }
   }
   process.exit(1);

@@ -29,6 +29,11 @@ export class ConfigError extends Error {
   }
 }
 
+/** Throws a ConfigError of one problem. */
+export const throwProblem = (problem: ConfigProblem): never => {
+  throw new ConfigError([problem]);
+};
+
 // Lists the problems one per line. A file with thousands of errors is almost
 // always the wrong file, so the list stops after maxListedProblems lines.
 const formatProblems = (problems: ConfigProblem[]): string => {

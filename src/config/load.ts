@@ -1,7 +1,7 @@
 // Reads sites.yaml into plain data and the source position of each key and value.
 
 import { readFileSync } from "node:fs";
-import { ConfigError, type ConfigProblem } from "./errors.js";
+import { ConfigError, throwProblem, type ConfigProblem } from "./errors.js";
 import { linePositions, placeId, type LinePositions, type PlaceIndex } from "./places.js";
 import { maxTokens } from "./yaml-limits.js";
 import { parseSimpleYaml } from "./yaml-simple.js";
@@ -52,7 +52,7 @@ export const parseConfigText = async (file: string, text: string): Promise<Loade
       file,
       data: simple.data,
       problems: [],
-      // Read again for places when a message needs them; the text reads the same way.
+      // Parsed again with places when a message needs them, with the same result.
       get places() {
         places ??= parseSimpleYaml(text, true)!.places;
         return places;
@@ -68,7 +68,7 @@ export const parseConfigText = async (file: string, text: string): Promise<Loade
     return parseYamlText(file, text);
   } catch (error) {
     // The ffvm executable loads yaml-full.js as a file of its own, with its
-    // own copy of ConfigError; callers test for this module's class.
+    // own copy of ConfigError, while callers test for this module's class.
     if (error instanceof Error && error.name === "ConfigError" && !(error instanceof ConfigError)) {
       throw new ConfigError((error as ConfigError).problems);
     }
@@ -114,7 +114,7 @@ const decodeUtf8 = (file: string, bytes: Buffer): string => {
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
     throwProblem({ file, line: 0, col: 0, key: "", message: "the file is UTF-16: it starts with a UTF-16 byte-order mark", fix: "save it as UTF-8", severity: "error" });
   }
-  // The decoder checks in native code; the byte walk below runs only to name the place of a bad byte.
+  // The decoder checks in native code, and the byte walk below runs only to name the place of a bad byte.
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
@@ -170,9 +170,6 @@ const findInvalidUtf8 = (bytes: Buffer): number | undefined => {
   return undefined;
 };
 
-const throwProblem = (problem: ConfigProblem): never => {
-  throw new ConfigError([problem]);
-};
 
 /**
  * Finds the source position of a value, or of its key, in the file. A path

@@ -54,7 +54,7 @@ export const resolveConfig = (config: LoadedConfig): ResolveResult => {
   const raw = config.data as RawConfig;
   const vpns = new Map(Object.entries(raw.vpns ?? {}).map(([name, entry]): [string, Vpn] => [name, { name, wireguard: resolveConfigPath(config.file, entry.wireguard) }]));
   const defaults = { ...builtinDefaults, ...raw.defaults };
-  // Sorted by name; a sort of the names alone compares in native code.
+  // Sorted by name, with a native sort of the names.
   const sites = Object.keys(raw.sites)
     .sort()
     .map((name) => {

@@ -1,7 +1,7 @@
 // Reads sites.yaml with the yaml package, with every check and message.
 
 import { Composer, LineCounter } from "yaml";
-import { ConfigError, type ConfigProblem } from "./errors.js";
+import { ConfigError, throwProblem, type ConfigProblem } from "./errors.js";
 import type { LoadedConfig } from "./load.js";
 import { convertDocument } from "./yaml-data.js";
 import { maxNestingDepth, maxTokens } from "./yaml-limits.js";
@@ -71,9 +71,4 @@ const positionOf = (text: string, offset: number): { line: number; col: number }
   const before = text.slice(0, offset);
   const line = before.split("\n").length;
   return { line, col: offset - before.lastIndexOf("\n") };
-};
-
-
-const throwProblem = (problem: ConfigProblem): never => {
-  throw new ConfigError([problem]);
 };

@@ -1,18 +1,16 @@
-// A one-pass reader for the plain YAML that sites.yaml is almost always
-// written in: indented mappings, lists of values, one-line [ ] lists, plain
-// and quoted text without escapes, whole numbers, true, false, null and
-// comments. Loading and running the yaml package was most of what a
-// reconcile with nothing to do cost. Any other text (anchors, tags,
-// { } mappings, escapes, values over several lines, any mistake) makes
-// this reader give up, and the yaml package reads the file with its full
-// checks and messages. Both give the same data and places for a file that
-// this reader accepts (test/config/yaml-simple.test.ts).
+// A one-pass reader for plain YAML: indented mappings, lists of values,
+// one-line [ ] lists, text without escapes, whole numbers, true, false, null
+// and comments. Loading and running the yaml package was most of a no-op
+// reconcile of 1000 sites. Any other text (anchors, tags, { } mappings,
+// escapes, values over several lines, any mistake) goes to the yaml package,
+// with its full checks and messages. For a text this reader accepts, both
+// give the same data and places (test/config/yaml-simple.test.ts).
 
 import type { PlaceIndex, SourcePlace } from "./places.js";
 
 export interface SimpleYaml {
   data: Record<string, unknown>;
-  /** Empty unless asked for. */
+  /** Empty unless requested. */
   places: PlaceIndex;
   lineStarts: number[];
   /**
@@ -34,11 +32,11 @@ const nonSpace = /[^ ]/;
 const trailingSpaces = / +$/;
 // The end of a line after a value: spaces, and after them a comment.
 const lineEnd = /^(?:( +)(#.*)?)?$/;
-// Characters a plain value inside [ ] may not contain here.
+// Characters that make this reader leave a plain value inside [ ] to the yaml package.
 const flowSpecial = /[:#[\]{}]/;
 
 // Plain values that the YAML 1.2 core schema reads as other than text. Whole
-// numbers of up to 15 digits are read here; other numbers make the reader give up.
+// numbers of up to 15 digits are read here, and other numbers go to the yaml package.
 const nullWord = /^(?:~|[Nn]ull|NULL)$/;
 const trueWord = /^(?:[Tt]rue|TRUE)$/;
 const falseWord = /^(?:[Ff]alse|FALSE)$/;
@@ -73,8 +71,8 @@ const giveUp = (): never => {
 };
 
 /**
- * Reads simple sites.yaml text; returns undefined when the yaml package has
- * to read it. Places are collected only when asked for, because only
+ * Reads simple sites.yaml text, or returns undefined when the yaml package
+ * has to read it. Places are collected only on request, because only
  * messages use them, and a valid file usually gives none.
  */
 export const parseSimpleYaml = (text: string, withPlaces = true): SimpleYaml | undefined => {
@@ -87,8 +85,7 @@ export const parseSimpleYaml = (text: string, withPlaces = true): SimpleYaml | u
   }
 };
 
-// Reads line by line with the string functions of the engine, which a cold
-// start runs much faster than a loop over characters.
+// Reads line by line; split, search and regular expressions scan within a line.
 class SimpleReader {
   readonly #places: PlaceIndex = new Map();
   readonly #withPlaces: boolean;
@@ -146,7 +143,7 @@ class SimpleReader {
       }
 
       while (stack.length > 0 && stack[stack.length - 1]!.indent > indent) stack.pop();
-      // A list may sit at the indentation of its key; a key line ends it.
+      // A list may sit at the indentation of its key, and then a key line ends it.
       const last = stack[stack.length - 1];
       if (last !== undefined && last.list !== undefined && last.indent === indent && !isItem) stack.pop();
       const container = stack[stack.length - 1];
@@ -160,7 +157,7 @@ class SimpleReader {
     return { data: root!, places: this.#places, lineStarts, tokenBound };
   }
 
-  // Opens the mapping or list that a key with nothing after its colon holds.
+  // Opens the mapping or list that is the value of a key with nothing after its colon.
   #open(pending: PendingKey, offset: number, indent: number, isItem: boolean): Container {
     const id = this.#childId(pending.parent.openId, pending.key);
     const list = isItem ? [] : undefined;
@@ -182,7 +179,7 @@ class SimpleReader {
     list.push(this.#readValue(line, lineStart, column, id));
   }
 
-  // Reads "key: value" or "key:" into a mapping; returns the key when its value follows on later lines.
+  // Reads "key: value" or "key:" into a mapping. Returns the key when its value follows on later lines.
   #readEntry(container: Container, line: string, lineStart: number, indent: number): PendingKey | undefined {
     if (container.map === undefined) giveUp();
     entryPattern.lastIndex = indent;

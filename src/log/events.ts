@@ -17,7 +17,7 @@ export type EngineEvent =
   | { kind: "action-progress"; action: Action; message: string }
   | { kind: "action-finished"; result: ActionResult }
   | { kind: "lock-waiting"; holder: string }
-  /** `problem` is set for a problem of sites.yaml, whose message names its place and says "warning:" itself. */
+  /** `problem` is set for a problem of sites.yaml, whose message contains its place and "warning:". */
   | { kind: "warning"; message: string; problem?: true };
 
 export type EventListener = (event: EngineEvent) => void;

@@ -24,10 +24,10 @@ export const observeVm = (paths: StatePaths, record: VmRecord, processes?: Proce
 };
 
 // A start writes the record with pid 0 before it spawns the runner, and with
-// the pid from QEMU's pidfile once QMP replies; a later start writes pid 0
+// the pid from QEMU's pidfile once QMP replies. A later start writes pid 0
 // again first. So the VM of a record with a pid is that pid or none, and a
-// pid /proc does not list needs no further reads. A runner that does not
-// exec QEMU may be recorded instead, when QEMU's pidfile was unreadable.
+// pid that /proc does not list needs no further reads. The recorded pid is
+// the runner's when QEMU's pidfile was unreadable and the runner does not exec QEMU.
 const findRecordedProcess = (paths: StatePaths, record: VmRecord, listed: boolean): ProcessInfo | undefined => {
   if (!listed) return undefined;
   const option = qmpOption(runFilesIn(paths.runDir(record.site)));
@@ -73,7 +73,7 @@ const findInPidFile = (pidFile: string, site: string, option: string): ProcessIn
 /** Processes that carry a -qmp option, read from /proc once for all records of an observe. */
 export interface ProcessIndex {
   withQmpOption: (option: string) => ProcessInfo[];
-  /** Whether /proc showed the pid when it was first asked; a record of a pid it did not show needs no further reads. */
+  /** Whether /proc listed the pid at the first call; a record of an unlisted pid needs no further reads. */
   isListed: (pid: number) => boolean;
 }
 

@@ -107,7 +107,7 @@ const removeStale = async (file: string, stale: LockHolder | undefined): Promise
     try {
       linkSync(aside, file);
     } catch {
-      // Another process holds the lock again, and keeps it.
+      // Another process has taken the lock again, and keeps it.
     }
   }
   removeFile(aside);

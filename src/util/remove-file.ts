@@ -3,8 +3,8 @@
 import { unlinkSync } from "node:fs";
 
 /**
- * Removes a file; a missing one is fine. Unlike rmSync with force, it loads
- * no recursive-removal code, which a command that removes one file pays for.
+ * Removes a file unless it is missing. Unlike rmSync with force, it loads no
+ * recursive-removal code, which would slow a command that removes one file.
  */
 export const removeFile = (path: string): void => {
   try {

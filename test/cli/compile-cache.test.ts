@@ -1,6 +1,6 @@
-// The compile caches of the built executable: written by the build, taken by
-// V8 under the node that built them, and harmless when they do not fit; and
-// a command file that is missing or damaged, named in one line.
+// The compile caches of the built executable are written by the build and
+// accepted by V8 under the node that built them. A cache that does not fit
+// changes nothing, and a missing or damaged command file is named in one line.
 
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -27,12 +27,12 @@ const run = (bin: string, args: string[]): { stdout: string; status: number } =>
 };
 
 describe("compile caches", () => {
-  it("exist for the files of the commands the build runs", () => {
+  it("exist for built command files", () => {
     const caches = readdirSync(binDir).filter((name) => name.endsWith(".cache"));
     expect(caches).toEqual(expect.arrayContaining(["reconcile.cjs.cache", "validate.cjs.cache", "status.cjs.cache"]));
   });
 
-  it("are taken by V8 under the node that built them", () => {
+  it("are accepted by the building node", () => {
     const check = [
       'const { readFileSync } = require("node:fs");',
       'const { Script } = require("node:vm");',
@@ -48,7 +48,7 @@ describe("compile caches", () => {
     }
   });
 
-  it("are not used for a file whose text changed", () => {
+  it("are skipped for edited files", () => {
     const copy = join(scratch, "edited");
     cpSync(binDir, copy, { recursive: true });
     // The same length, which is all V8 itself compares.
@@ -59,7 +59,7 @@ describe("compile caches", () => {
     expect(run(join(copy, "ffvm.cjs"), ["validate", "--config", example]).stdout).toContain("VALID, 4 sites");
   });
 
-  it("change no output, and a damaged cache is ignored", () => {
+  it("leave output unchanged when damaged", () => {
     const copy = join(scratch, "bin");
     cpSync(binDir, copy, { recursive: true });
     writeFileSync(join(copy, "reconcile.cjs.cache"), readFileSync(join(copy, "reconcile.cjs.cache")).subarray(0, 1000));
@@ -75,10 +75,11 @@ describe("compile caches", () => {
 
 describe("a damaged command file", () => {
   it.each([
-    ["missing", "status", (file: string) => rmSync(file), "cannot be loaded (Cannot find module './status.cjs')"],
-    ["empty", "validate", (file: string) => writeFileSync(file, ""), "is empty"],
-    ["cut short", "completion", (file: string) => writeFileSync(file, readFileSync(file).subarray(0, 3000)), "cannot be loaded (Unexpected end of input)"],
-  ])("is named in one line when %s", (_case, command, damage, reason) => {
+    ["missing", "status", (file: string) => rmSync(file), "loading the code of ffvm status failed (Cannot find module './status.cjs')"],
+    ["empty", "validate", (file: string) => writeFileSync(file, ""), "the code of ffvm validate is empty"],
+    // A stray brace gives the same syntax error wherever the build puts things.
+    ["broken", "completion", (file: string) => writeFileSync(file, `${readFileSync(file, "utf8")}\n}`), "loading the code of ffvm completion failed (Unexpected token '}')"],
+  ])("is named in one line when %s", (_case, command, damage, problem) => {
     const copy = join(scratch, `damaged-${command}`);
     cpSync(binDir, copy, { recursive: true });
     rmSync(join(copy, `${command}.cjs.cache`), { force: true });
@@ -86,6 +87,6 @@ describe("a damaged command file", () => {
     const args = command === "completion" ? ["completion", "bash"] : [command, "--config", example, "--state-dir", join(scratch, "state")];
     const result = spawnSync(process.execPath, [join(copy, "ffvm.cjs"), ...args], { encoding: "utf8" });
     expect(result.status).toBe(1);
-    expect(result.stderr).toBe(`ffvm: the code of ffvm ${command} ${reason}; the installation is damaged, so reinstall ffvm\n`);
+    expect(result.stderr).toBe(`ffvm: ${problem}; the installation is damaged, so reinstall ffvm\n`);
   });
 });

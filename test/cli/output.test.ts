@@ -23,20 +23,20 @@ const dryRun = ["reconcile", "--dry-run", "--config", config, "--state-dir", joi
 const env = { ...process.env, NO_COLOR: "1" };
 
 describe("output of the executable", () => {
-  it("ends with the status of SIGPIPE, and says nothing, when the reader quits", () => {
+  it("exits 141 quietly when reader quits", () => {
     const script = `node ${ffvmBin} ${dryRun.join(" ")} 2>${dir}/stderr | head -1 >/dev/null; echo \${PIPESTATUS[0]}`;
     expect(execFileSync("bash", ["-c", script], { encoding: "utf8", env }).trim()).toBe("141");
     expect(readFileSync(join(dir, "stderr"), "utf8")).not.toMatch(/Error|at /);
   });
 
-  it("names a failed write in one line and exits 1", () => {
+  it("reports failed write in one line", () => {
     const result = spawnSync("bash", ["-c", `node ${ffvmBin} --help >/dev/full`], { encoding: "utf8", env });
     expect(result.status).toBe(1);
     expect(result.stderr).toBe("ffvm: cannot write to stdout: ENOSPC: no space left on device, write\n");
   });
 
-  it("keeps the order and the lines whole on a shared non-blocking pipe", () => {
-    // Perl is part of every Debian system; node's own child processes get blocking pipes.
+  it("keeps order on shared non-blocking pipe", () => {
+    // Perl is part of every Debian system. Node cannot set this up, because its child processes get blocking pipes.
     const perl = [
       "use Fcntl;",
       "pipe(my $r, my $w) or die;",
@@ -52,7 +52,7 @@ describe("output of the executable", () => {
     expect(shared.stdout).toBe(readFileSync(file, "utf8"));
   });
 
-  it("prints a warning of sites.yaml once, in the shape of its place", () => {
+  it("prints config warnings once", () => {
     const result = spawnSync("node", [ffvmBin, ...dryRun], { encoding: "utf8", env });
     const warnings = result.stderr.split("\n").filter((line) => line.includes("shared.example"));
     expect(warnings).toHaveLength(999);

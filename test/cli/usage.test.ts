@@ -1,5 +1,5 @@
 // The command line's own messages: usage errors go to stderr with exit 64,
-// asked-for help to stdout with exit 0, and colour follows each stream.
+// requested help to stdout with exit 0, and colour follows each stream.
 
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -17,14 +17,14 @@ const run = (args: string[], env: NodeJS.ProcessEnv = { NO_COLOR: "1" }) =>
   spawnSync(process.execPath, [ffvmBin, ...args], { encoding: "utf8", env: { ...process.env, ...env } });
 
 describe("usage", () => {
-  it("prints the help to stderr and exits 64 without a command", () => {
+  it("prints help to stderr without command", () => {
     const result = run([]);
     expect(result.status).toBe(64);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain("Usage: ffvm <command> [options]");
   });
 
-  it("prints asked-for help to stdout", () => {
+  it("prints requested help to stdout", () => {
     for (const args of [["--help"], ["help"], ["help", "reconcile"], ["reconcile", "--help"]]) {
       const result = run(args);
       expect(result.status, args.join(" ")).toBe(0);
@@ -32,15 +32,15 @@ describe("usage", () => {
     }
   });
 
-  it("rejects help for a command that does not exist", () => {
+  it("rejects help for unknown command", () => {
     const result = run(["help", "nosuch"]);
     expect(result.status).toBe(64);
     expect(result.stderr).toBe(
-      'ffvm: no help for "nosuch"; commands: reconcile, validate, status, open, stop, watch, service, logs, handler, completion, sites\nRun \'ffvm --help\' for usage.\n',
+      'ffvm: unknown command "nosuch" for ffvm help; commands: reconcile, validate, status, open, stop, watch, service, logs, handler, completion, sites\nRun \'ffvm --help\' for usage.\n',
     );
   });
 
-  it("creates no state directory to stop a site that does not exist", () => {
+  it("stops unknown site without state directory", () => {
     const config = join(dir, "one-site.yaml");
     writeFileSync(config, "sites:\n  bank:\n    url: https://bank.example/\nimage:\n  runner: /bin/false\n");
     const state = join(dir, "stop-state");
@@ -50,17 +50,17 @@ describe("usage", () => {
     expect(existsSync(state)).toBe(false);
   });
 
-  it("gives the range of an option for a negative value", () => {
+  it("names option range for negative value", () => {
     expect(run(["reconcile", "--jobs", "-1"]).stderr).toBe('ffvm: --jobs must be a whole number from 1 to 64, got "-1"\nRun \'ffvm --help\' for usage.\n');
     expect(run(["stop", "bank", "--stop-timeout", "-5"]).stderr).toBe(
       'ffvm: --stop-timeout must be a whole number of seconds from 1 to 3600, got "-5"\nRun \'ffvm --help\' for usage.\n',
     );
   });
 
-  it("leaves colour out of a redirected stderr when stdout is a terminal", () => {
+  it("keeps colour off redirected stderr", () => {
     const config = join(dir, "sites.yaml");
     writeFileSync(config, "sites:\n  a:\n    url: https://a.example/\n    match: [same.example]\n  b:\n    url: https://b.example/\n    match: [same.example]\nimage:\n  runner: /bin/false\n");
-    // script(1) gives the command a terminal for stdout; stderr goes to a file.
+    // script(1) gives the command a terminal for stdout, and stderr goes to a file.
     const command = `node ${ffvmBin} reconcile --dry-run --config ${config} --state-dir ${dir}/state 2>${dir}/stderr`;
     spawnSync("script", ["-qc", command, "/dev/null"], { encoding: "utf8", env: { ...process.env, NO_COLOR: "", TERM: "xterm" } });
     const stderr = readFileSync(join(dir, "stderr"), "utf8");

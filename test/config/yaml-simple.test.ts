@@ -17,7 +17,7 @@ const repoRoot = new URL("../../", import.meta.url).pathname;
 
 type Outcome = "simple" | "full";
 
-// Reads text both ways and fails the test where they differ; returns which reader took it.
+// Reads text both ways and fails the test where they differ. Returns which reader took it.
 const compareReaders = (text: string): Outcome => {
   const simple = parseSimpleYaml(text);
   const withoutPlaces = parseSimpleYaml(text, false);
@@ -124,14 +124,14 @@ describe("parseSimpleYaml", () => {
     expect(parseSimpleYaml(text)).toBeUndefined();
   });
 
-  it("reads a file of 1000 sites, within the token limit", () => {
+  it("reads 1000 sites within token limit", () => {
     const sites = Array.from({ length: 1000 }, (_, index) => `  site-${index}:\n    url: https://site-${index}.example/\n    memory: 1024\n`).join("");
     const text = `defaults:\n  disk: 64M\nsites:\n${sites}`;
     expect(compareReaders(text)).toBe("simple");
     expect(parseSimpleYaml(text)!.tokenBound).toBeLessThan(50_000);
   });
 
-  it("agrees with the yaml package on every file of the bad-config corpus", () => {
+  it("agrees with yaml on bad-config corpus", () => {
     const outcomes: Outcome[] = [];
     for (const name of readdirSync(corpusSourceDir).filter((file) => file.endsWith(".yaml"))) {
       outcomes.push(compareReaders(readFileSync(join(corpusSourceDir, name), "utf8")));
@@ -145,7 +145,7 @@ describe("parseSimpleYaml", () => {
     expect(outcomes).toContain("full");
   });
 
-  it("agrees with the yaml package on 3000 edited files", () => {
+  it("agrees with yaml on edited files", () => {
     // Edits a plain file at random places with characters that matter to YAML.
     let seed = 12345;
     const random = (limit: number): number => {

@@ -51,19 +51,19 @@ const recordOf = (site: string, pid: number, startTime: number): VmRecord => ({
 });
 
 describe("observeVm", () => {
-  it("finds the runner under the recorded pid before it execs QEMU", async () => {
+  it("finds runner under recorded pid", async () => {
     const runner = await startProcess("a");
     const observed = observeVm(paths, recordOf("a", runner.pid, runner.startTime), createProcessIndex());
     expect(observed).toMatchObject({ state: "running", pid: runner.pid });
   });
 
-  it("finds a runner by its arguments when the record has no pid", async () => {
+  it("finds runner by arguments without pid", async () => {
     const runner = await startProcess("b");
     expect(observeVm(paths, recordOf("b", 0, 0), createProcessIndex())).toMatchObject({ state: "running", pid: runner.pid });
     expect(observeVm(paths, recordOf("b", 0, 0))).toMatchObject({ state: "running", pid: runner.pid });
   });
 
-  it("uses QEMU's pidfile only for a record without a pid", async () => {
+  it("reads pidfile only without recorded pid", async () => {
     const program = join(dir, "qemu-system-x86_64");
     symlinkSync("/bin/sh", program);
     const qemu = await startProcess("c", program);
@@ -76,15 +76,15 @@ describe("observeVm", () => {
     expect(observeVm(paths, recordOf("c", 4_194_305, 1), createProcessIndex())).toMatchObject({ state: "dead" });
   });
 
-  it("goes by the arguments of the recorded pid, not only its start time", async () => {
+  it("judges recorded pid by its arguments", async () => {
     const runner = await startProcess("d");
     // Another site's process under the recorded pid is not this site's VM.
     expect(observeVm(paths, recordOf("e", runner.pid, runner.startTime), createProcessIndex())).toMatchObject({ state: "dead" });
-    // This site's runner is, even when the record's start time is off.
+    // This site's runner is its VM, even when the record's start time differs.
     expect(observeVm(paths, recordOf("d", runner.pid, runner.startTime + 1), createProcessIndex())).toMatchObject({ state: "running", pid: runner.pid, record: { startTime: runner.startTime } });
   });
 
-  it("takes a record of a gone pid for a stopped VM", () => {
+  it("reports gone pid as dead", () => {
     expect(observeVm(paths, recordOf("f", 999_999_999, 1), createProcessIndex())).toMatchObject({ state: "dead", pid: 999_999_999 });
   });
 });

@@ -1,5 +1,5 @@
-// Temporary files of killed writers: removed when their writer is gone, kept
-// while it lives; and the site archive's temporary file goes through run/.
+// Temporary files of killed writers are removed when their writer is gone and
+// kept while it lives. The site archive's temporary file goes through run/.
 
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -15,11 +15,11 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-// A pid no process has: the largest possible pid on Linux is 4194304.
+// A pid no process has: Linux keeps pids below 4194304 (PID_MAX_LIMIT on 64-bit systems).
 const exitedPid = 4_194_305;
 
 describe("removeLeftovers", () => {
-  it("removes files of exited writers from the state folders and run/", async () => {
+  it("removes files of exited writers", async () => {
     const paths = statePaths(join(dir, "state"));
     await ensureStateDirs(paths);
     mkdirSync(paths.runDir("bank"), { recursive: true });
@@ -45,7 +45,7 @@ describe("removeLeftovers", () => {
 });
 
 describe("writeFileAtomic", () => {
-  it("writes through the temporary file it is given and leaves none", async () => {
+  it("uses the given temporary file", async () => {
     const target = join(dir, "site", "site.tar");
     mkdirSync(join(dir, "site"), { recursive: true });
     const temporary = join(dir, `.site.site.tar.${process.pid}.tmp`);
